@@ -1,0 +1,441 @@
+//! Tensor files: `.npy` and `.safetensors`, written in a stream and read back.
+//!
+//! # Writing
+//!
+//! [`TensorWriter::create`] takes the output path (the extension picks the
+//! format, see [`TensorFormat::from_path`]), the shape and the [`Dtype`]; the
+//! caller then pushes the little-endian element bytes in C order, in chunks of
+//! any size ([`TensorWriter::write_chunk`] or the typed helpers such as
+//! [`TensorWriter::write_f32`]), and calls [`TensorWriter::finish`], which
+//! checks that exactly the announced number of bytes arrived, fsyncs, and
+//! renames the temporary file (`.NAME.tmp-PID` in the same directory) to the
+//! final name. A writer dropped before `finish` removes its temporary file,
+//! so nothing is ever half-written at the final path. A tensor larger than
+//! memory can be written this way.
+//!
+//! - `.npy`: format version 1.0 (2.0 only when the header needs more than
+//!   65535 bytes), C order, dtypes `<f2`, `<f4`, `<f8`; the header is laid out
+//!   byte for byte as `numpy.save` lays it out. NumPy has no bfloat16, so
+//!   [`Dtype::BF16`] is refused.
+//! - `.safetensors`: one tensor under a caller-given name, dtypes F16, BF16,
+//!   F32, F64, an optional `__metadata__` string map (keys in sorted order),
+//!   the JSON header padded with spaces to a multiple of 8 bytes, as the
+//!   reference implementation pads it.
+//!
+//! # Reading
+//!
+//! [`read_tensor`] reads one tensor of either format into a [`TensorData`]:
+//! its logical shape, its stored [`Dtype`] and its values converted exactly to
+//! `f64` in C order. `.npy` files of versions 1.0, 2.0 and 3.0, little- or
+//! big-endian, C or Fortran order are read; `.safetensors` files are validated
+//! as strictly as the reference implementation validates them (contiguous,
+//! non-overlapping `data_offsets` that cover the data exactly). Any malformed
+//! input gives a one-line [`FormatError`], never a panic.
+
+mod atomic;
+mod error;
+pub mod npy;
+pub mod safetensors;
+mod writer;
+
+use std::fmt;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::str::FromStr;
+
+pub use atomic::AtomicFile;
+pub use error::FormatError;
+pub use writer::TensorWriter;
+
+/// The element type of a tensor file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dtype {
+    /// IEEE 754 binary16 (`half::f16`; NumPy `float16`, safetensors `F16`).
+    F16,
+    /// bfloat16 (`half::bf16`; safetensors `BF16`; not storable in `.npy`).
+    BF16,
+    /// IEEE 754 binary32 (`f32`; NumPy `float32`, safetensors `F32`).
+    F32,
+    /// IEEE 754 binary64 (`f64`; NumPy `float64`, safetensors `F64`).
+    F64,
+}
+
+impl Dtype {
+    /// Every dtype, narrowest first.
+    pub const ALL: [Dtype; 4] = [Dtype::F16, Dtype::BF16, Dtype::F32, Dtype::F64];
+
+    /// Bytes per element: 2, 2, 4 or 8.
+    pub const fn size_bytes(self) -> usize {
+        match self {
+            Dtype::F16 | Dtype::BF16 => 2,
+            Dtype::F32 => 4,
+            Dtype::F64 => 8,
+        }
+    }
+
+    /// The command-line name: `f16`, `bf16`, `f32` or `f64`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Dtype::F16 => "f16",
+            Dtype::BF16 => "bf16",
+            Dtype::F32 => "f32",
+            Dtype::F64 => "f64",
+        }
+    }
+
+    /// The name in a `.safetensors` header: `F16`, `BF16`, `F32` or `F64`.
+    pub const fn safetensors_name(self) -> &'static str {
+        match self {
+            Dtype::F16 => "F16",
+            Dtype::BF16 => "BF16",
+            Dtype::F32 => "F32",
+            Dtype::F64 => "F64",
+        }
+    }
+}
+
+impl fmt::Display for Dtype {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Dtype {
+    type Err = FormatError;
+
+    /// Parses `f32`, `f64`, `bf16` or `f16` (ASCII case ignored).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Dtype::ALL
+            .into_iter()
+            .find(|d| d.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| FormatError::UnknownDtype { name: s.to_owned() })
+    }
+}
+
+/// A tensor file format, as chosen by the file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TensorFormat {
+    /// NumPy's `.npy`: one unnamed array.
+    Npy,
+    /// Hugging Face `.safetensors`: named tensors and a string metadata map.
+    Safetensors,
+}
+
+impl TensorFormat {
+    /// Picks the format from the extension, `.npy` or `.safetensors` (ASCII
+    /// case ignored).
+    ///
+    /// # Errors
+    ///
+    /// [`FormatError::UnknownExtension`] for any other or no extension.
+    pub fn from_path(path: &Path) -> Result<Self, FormatError> {
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        if ext.eq_ignore_ascii_case("npy") {
+            Ok(TensorFormat::Npy)
+        } else if ext.eq_ignore_ascii_case("safetensors") {
+            Ok(TensorFormat::Safetensors)
+        } else {
+            Err(FormatError::UnknownExtension {
+                path: path.to_path_buf(),
+            })
+        }
+    }
+
+    /// The extension with its dot: `.npy` or `.safetensors`.
+    pub const fn extension(self) -> &'static str {
+        match self {
+            TensorFormat::Npy => ".npy",
+            TensorFormat::Safetensors => ".safetensors",
+        }
+    }
+}
+
+impl fmt::Display for TensorFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.extension())
+    }
+}
+
+/// One tensor read from a file: logical shape, stored dtype, values in C order.
+///
+/// The values are the stored values converted exactly to `f64` (every f16,
+/// bf16 and f32 value is representable); the dtype is kept so that the caller
+/// can compare them with the law as rounded to that dtype. The number of
+/// values is always the product of the shape (1 for rank 0).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TensorData {
+    shape: Vec<usize>,
+    dtype: Dtype,
+    values: Vec<f64>,
+}
+
+impl TensorData {
+    /// Builds from parts whose lengths the readers have already checked.
+    pub(crate) fn new(shape: Vec<usize>, dtype: Dtype, values: Vec<f64>) -> Self {
+        debug_assert_eq!(
+            shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)),
+            Some(values.len())
+        );
+        TensorData {
+            shape,
+            dtype,
+            values,
+        }
+    }
+
+    /// The logical shape (C order; `[]` for a scalar).
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The dtype the values were stored in.
+    pub fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+
+    /// The values in C (row-major) order.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Takes the values out, in C order.
+    pub fn into_values(self) -> Vec<f64> {
+        self.values
+    }
+
+    /// Number of elements (the product of the shape).
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the tensor has no elements (a zero dim).
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+/// Reads one tensor from a `.npy` or `.safetensors` file (format by extension).
+///
+/// `tensor` names the tensor in a `.safetensors` file; it may be `None` when
+/// the file holds exactly one. It is ignored for `.npy`, which holds one
+/// unnamed array.
+///
+/// # Errors
+///
+/// [`FormatError::UnknownExtension`], [`FormatError::Io`] naming the path, or
+/// any parse error of [`npy::read`] / [`safetensors::read`].
+pub fn read_tensor(path: &Path, tensor: Option<&str>) -> Result<TensorData, FormatError> {
+    match TensorFormat::from_path(path)? {
+        TensorFormat::Npy => npy::read_file(path),
+        TensorFormat::Safetensors => safetensors::read_file(path, tensor),
+    }
+}
+
+/// Opens `path` for reading, naming it in the error.
+pub(crate) fn open_file(path: &Path) -> Result<File, FormatError> {
+    File::open(path).map_err(|source| FormatError::Io {
+        action: "cannot open",
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Replaces a path-less read error by one that names `path`.
+pub(crate) fn name_path(err: FormatError, path: &Path) -> FormatError {
+    match err {
+        FormatError::ReadFailed { source } => FormatError::Io {
+            action: "cannot read",
+            path: path.to_path_buf(),
+            source,
+        },
+        other => other,
+    }
+}
+
+/// Number of elements of `shape`, or [`FormatError::ShapeOverflow`].
+pub(crate) fn element_count(shape: &[usize]) -> Result<usize, FormatError> {
+    shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| FormatError::ShapeOverflow {
+            shape: shape.iter().map(|&d| d as u64).collect(),
+        })
+}
+
+/// Bytes of data of `shape` in `dtype`, or [`FormatError::ShapeOverflow`].
+pub(crate) fn data_bytes(shape: &[usize], dtype: Dtype) -> Result<u64, FormatError> {
+    element_count(shape)?
+        .checked_mul(dtype.size_bytes())
+        .and_then(|b| u64::try_from(b).ok())
+        .ok_or_else(|| FormatError::ShapeOverflow {
+            shape: shape.iter().map(|&d| d as u64).collect(),
+        })
+}
+
+/// Bytes read from the source at a time while decoding (a multiple of 8).
+const READ_CHUNK_BYTES: usize = 1 << 16;
+
+/// Reads `count` elements of `dtype` from `r` and converts them to `f64`.
+///
+/// The caller has checked that the source holds `count · size` more bytes.
+pub(crate) fn read_values<R: Read>(
+    r: &mut R,
+    count: usize,
+    dtype: Dtype,
+    big_endian: bool,
+) -> Result<Vec<f64>, FormatError> {
+    let size = dtype.size_bytes();
+    let mut values = Vec::new();
+    values
+        .try_reserve_exact(count)
+        .map_err(|_| FormatError::TooLargeForMemory {
+            bytes: (count as u64).saturating_mul(8),
+        })?;
+    let chunk_elems = READ_CHUNK_BYTES / size;
+    let mut buf = vec![0u8; chunk_elems.min(count) * size];
+    let mut remaining = count;
+    while remaining > 0 {
+        let n = remaining.min(chunk_elems);
+        let bytes = &mut buf[..n * size];
+        r.read_exact(bytes)
+            .map_err(|source| FormatError::ReadFailed { source })?;
+        decode_into(bytes, dtype, big_endian, &mut values);
+        remaining -= n;
+    }
+    Ok(values)
+}
+
+/// Appends the elements in `bytes` (a whole number of them) to `out` as `f64`.
+fn decode_into(bytes: &[u8], dtype: Dtype, big_endian: bool, out: &mut Vec<f64>) {
+    match dtype {
+        Dtype::F16 => out.extend(bytes.chunks_exact(2).map(|c| {
+            let b = [c[0], c[1]];
+            let bits = if big_endian {
+                u16::from_be_bytes(b)
+            } else {
+                u16::from_le_bytes(b)
+            };
+            half::f16::from_bits(bits).to_f64()
+        })),
+        Dtype::BF16 => out.extend(bytes.chunks_exact(2).map(|c| {
+            let b = [c[0], c[1]];
+            let bits = if big_endian {
+                u16::from_be_bytes(b)
+            } else {
+                u16::from_le_bytes(b)
+            };
+            half::bf16::from_bits(bits).to_f64()
+        })),
+        Dtype::F32 => out.extend(bytes.chunks_exact(4).map(|c| {
+            let b = [c[0], c[1], c[2], c[3]];
+            f64::from(if big_endian {
+                f32::from_be_bytes(b)
+            } else {
+                f32::from_le_bytes(b)
+            })
+        })),
+        Dtype::F64 => out.extend(bytes.chunks_exact(8).map(|c| {
+            let b = [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]];
+            if big_endian {
+                f64::from_be_bytes(b)
+            } else {
+                f64::from_le_bytes(b)
+            }
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dtype_table() {
+        let table = [
+            (Dtype::F16, 2, "f16", "F16"),
+            (Dtype::BF16, 2, "bf16", "BF16"),
+            (Dtype::F32, 4, "f32", "F32"),
+            (Dtype::F64, 8, "f64", "F64"),
+        ];
+        for (d, size, name, st) in table {
+            assert_eq!(d.size_bytes(), size);
+            assert_eq!(d.name(), name);
+            assert_eq!(d.to_string(), name);
+            assert_eq!(d.safetensors_name(), st);
+            assert_eq!(name.parse::<Dtype>().ok(), Some(d));
+            assert_eq!(st.parse::<Dtype>().ok(), Some(d));
+        }
+        for bad in ["", "f8", "float32", "i32", " f32", "f32 ", "fp16"] {
+            let e = bad.parse::<Dtype>().unwrap_err();
+            assert!(matches!(e, FormatError::UnknownDtype { .. }), "{bad}");
+            assert!(e.to_string().contains("f32, f64, bf16, f16"), "{e}");
+        }
+    }
+
+    #[test]
+    fn format_from_path() {
+        let ok = [
+            ("w.npy", TensorFormat::Npy),
+            ("dir.x/w.NPY", TensorFormat::Npy),
+            ("/a/b/model.safetensors", TensorFormat::Safetensors),
+            ("m.SafeTensors", TensorFormat::Safetensors),
+        ];
+        for (p, f) in ok {
+            assert_eq!(TensorFormat::from_path(Path::new(p)).ok(), Some(f), "{p}");
+        }
+        for p in [
+            "w",
+            "w.npz",
+            "w.pt",
+            "npy",
+            ".npy.bin",
+            "dir.npy/w",
+            "w.safetensor",
+        ] {
+            let e = TensorFormat::from_path(Path::new(p)).unwrap_err();
+            assert!(matches!(e, FormatError::UnknownExtension { .. }), "{p}");
+            assert!(e.to_string().contains(p), "{e}");
+        }
+        assert_eq!(TensorFormat::Npy.to_string(), ".npy");
+        assert_eq!(TensorFormat::Safetensors.extension(), ".safetensors");
+    }
+
+    #[test]
+    fn counts_and_overflow() {
+        assert_eq!(element_count(&[]).ok(), Some(1));
+        assert_eq!(element_count(&[3, 0, 5]).ok(), Some(0));
+        assert_eq!(data_bytes(&[2, 3], Dtype::F64).ok(), Some(48));
+        assert!(matches!(
+            element_count(&[usize::MAX, 2]),
+            Err(FormatError::ShapeOverflow { .. })
+        ));
+        assert!(matches!(
+            data_bytes(&[usize::MAX / 2 + 1], Dtype::F16),
+            Err(FormatError::ShapeOverflow { .. })
+        ));
+        // A zero dim makes any other dims harmless.
+        assert_eq!(data_bytes(&[0, usize::MAX], Dtype::F64).ok(), Some(0));
+    }
+
+    #[test]
+    fn decode_both_endians() {
+        let mut out = Vec::new();
+        decode_into(&1.5f32.to_be_bytes(), Dtype::F32, true, &mut out);
+        decode_into(&(-2.25f64).to_le_bytes(), Dtype::F64, false, &mut out);
+        decode_into(&[0x3c, 0x00], Dtype::F16, true, &mut out); // 1.0 in f16
+        decode_into(&[0x80, 0x3f], Dtype::BF16, false, &mut out); // 1.0 in bf16
+        assert_eq!(out, [1.5, -2.25, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn read_values_in_many_chunks() {
+        let n = READ_CHUNK_BYTES / 4 * 3 + 7;
+        let bytes: Vec<u8> = (0..n).flat_map(|i| (i as f32).to_le_bytes()).collect();
+        let got = read_values(&mut &bytes[..], n, Dtype::F32, false).unwrap();
+        assert_eq!(got.len(), n);
+        assert!(got.iter().enumerate().all(|(i, &v)| v == i as f64));
+        let short = read_values(&mut &bytes[..8], 3, Dtype::F32, false);
+        assert!(matches!(short, Err(FormatError::ReadFailed { .. })));
+    }
+}

@@ -1,0 +1,280 @@
+//! The one error type of the core crate.
+
+use std::fmt;
+
+/// Everything that can be wrong with a scheme string, its parameters, a shape or a layout.
+///
+/// Each variant is named after the rule that was broken; its `Display` is one line that
+/// says what was wrong and what to do about it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The scheme string does not follow the grammar `name` or `name(key=value, ...)`.
+    Syntax {
+        /// The text that was parsed.
+        input: String,
+        /// What was expected where parsing stopped.
+        expected: &'static str,
+    },
+    /// The scheme name is not one of the known schemes.
+    UnknownScheme {
+        /// The name as written.
+        name: String,
+    },
+    /// A `key=value` pair names a parameter the scheme does not have.
+    UnknownParameter {
+        /// The scheme.
+        scheme: &'static str,
+        /// The key as written.
+        key: String,
+        /// The parameters the scheme accepts.
+        accepted: &'static [&'static str],
+    },
+    /// The same parameter was given twice.
+    DuplicateParameter {
+        /// The scheme.
+        scheme: &'static str,
+        /// The repeated key.
+        key: String,
+    },
+    /// A parameter without a default was not given.
+    MissingParameter {
+        /// The scheme.
+        scheme: &'static str,
+        /// The key that must be given.
+        key: &'static str,
+    },
+    /// A numeric parameter is not a number in Rust float syntax.
+    MalformedNumber {
+        /// The parameter.
+        key: String,
+        /// The text that failed to parse.
+        text: String,
+    },
+    /// A parameter that takes a word (mode, nonlinearity, distribution) has an unknown value.
+    UnknownChoice {
+        /// The parameter.
+        key: &'static str,
+        /// The value as written.
+        value: String,
+        /// The accepted values.
+        accepted: &'static [&'static str],
+    },
+    /// A parameter is NaN or infinite.
+    NonFinite {
+        /// The parameter.
+        key: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// A parameter that must be strictly positive (std, gain, scale) is not: `!(value > 0)`.
+    NotPositive {
+        /// The parameter.
+        key: &'static str,
+        /// The offending value.
+        value: f64,
+    },
+    /// An interval is empty: `!(low < high)`.
+    EmptyInterval {
+        /// Name of the lower bound.
+        low_key: &'static str,
+        /// The lower bound.
+        low: f64,
+        /// Name of the upper bound.
+        high_key: &'static str,
+        /// The upper bound.
+        high: f64,
+    },
+    /// A parameter lies outside its allowed closed range `[min, max]`.
+    OutOfRange {
+        /// The parameter.
+        key: &'static str,
+        /// The offending value.
+        value: f64,
+        /// Lower end of the allowed range.
+        min: f64,
+        /// Upper end of the allowed range.
+        max: f64,
+    },
+    /// A truncated normal whose interval holds (numerically) no probability mass:
+    /// `Φ(β) − Φ(α)` underflows to 0 in f64.
+    NegligibleMass {
+        /// Standardized lower bound α = (a − mean)/std.
+        alpha: f64,
+        /// Standardized upper bound β = (b − mean)/std.
+        beta: f64,
+    },
+    /// A fan-based scheme was asked for a tensor of rank below 2.
+    RankTooLow {
+        /// The rank of the shape.
+        rank: usize,
+        /// The smallest rank that has fans.
+        needed: usize,
+    },
+    /// The product of the dimensions overflows `u64`/`usize`.
+    ElementCountOverflow {
+        /// The shape, as given.
+        shape: Vec<usize>,
+    },
+    /// `groups` is zero or does not divide the grouped dimension.
+    GroupsDoNotDivide {
+        /// The grouped dimension's size.
+        dim: usize,
+        /// The number of groups.
+        groups: usize,
+    },
+    /// An explicit axis is out of range or used twice.
+    InvalidAxis {
+        /// The axis as written (negative axes count from the end).
+        axis: isize,
+        /// The rank of the shape.
+        rank: usize,
+    },
+    /// A fan is zero although the tensor is not empty, or a fan-based law was requested
+    /// for an empty tensor. An empty tensor needs no law: fill it as a no-op.
+    ZeroFan {
+        /// Which fan ("fan_in", "fan_out", ...).
+        which: &'static str,
+    },
+    /// A layout string is not `out-in`, `in-out`, `transposed` or `axes(in=[..], out=[..], batch=[..])`.
+    UnknownLayout {
+        /// The layout as written.
+        input: String,
+    },
+    /// A law string names a scheme whose law depends on the tensor's fans.
+    NeedsFans {
+        /// The scheme.
+        scheme: &'static str,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Syntax { input, expected } => {
+                write!(
+                    f,
+                    "malformed scheme `{input}`: expected {expected}; write `name` or `name(key=value, ...)`"
+                )
+            }
+            Error::UnknownScheme { name } => write!(
+                f,
+                "unknown scheme `{name}`; known schemes: {}",
+                crate::scheme::SCHEME_NAMES.join(", ")
+            ),
+            Error::UnknownParameter {
+                scheme,
+                key,
+                accepted,
+            } => {
+                if accepted.is_empty() {
+                    write!(f, "`{scheme}` takes no parameters, but `{key}` was given")
+                } else {
+                    write!(
+                        f,
+                        "`{scheme}` has no parameter `{key}`; it accepts: {}",
+                        accepted.join(", ")
+                    )
+                }
+            }
+            Error::DuplicateParameter { scheme, key } => {
+                write!(f, "parameter `{key}` of `{scheme}` is given more than once")
+            }
+            Error::MissingParameter { scheme, key } => {
+                write!(
+                    f,
+                    "`{scheme}` needs the parameter `{key}`, e.g. `{scheme}({key}=...)`"
+                )
+            }
+            Error::MalformedNumber { key, text } => {
+                write!(
+                    f,
+                    "parameter `{key}`: `{text}` is not a number (use Rust float syntax, e.g. 0.5, -2, 1e-3)"
+                )
+            }
+            Error::UnknownChoice {
+                key,
+                value,
+                accepted,
+            } => {
+                write!(
+                    f,
+                    "parameter `{key}`: unknown value `{value}`; accepted: {}",
+                    accepted.join(", ")
+                )
+            }
+            Error::NonFinite { key, value } => {
+                write!(f, "parameter `{key}` must be finite, got {value}")
+            }
+            Error::NotPositive { key, value } => {
+                write!(f, "parameter `{key}` must be > 0, got {value}")
+            }
+            Error::EmptyInterval {
+                low_key,
+                low,
+                high_key,
+                high,
+            } => {
+                write!(
+                    f,
+                    "empty interval: `{low_key}` ({low}) must be < `{high_key}` ({high})"
+                )
+            }
+            Error::OutOfRange {
+                key,
+                value,
+                min,
+                max,
+            } => {
+                write!(
+                    f,
+                    "parameter `{key}` must lie in [{min}, {max}], got {value}"
+                )
+            }
+            Error::NegligibleMass { alpha, beta } => write!(
+                f,
+                "the truncation interval [{alpha}σ, {beta}σ] holds no probability mass in double precision; move the bounds toward the mean"
+            ),
+            Error::RankTooLow { rank, needed } => write!(
+                f,
+                "fans need a tensor of rank >= {needed}, but the shape has rank {rank}; use a base scheme (uniform, normal, ...) for biases"
+            ),
+            Error::ElementCountOverflow { shape } => {
+                write!(f, "shape {shape:?} has more elements than fit in 64 bits")
+            }
+            Error::GroupsDoNotDivide { dim, groups } => {
+                if *groups == 0 {
+                    write!(f, "groups must be >= 1")
+                } else {
+                    write!(
+                        f,
+                        "groups ({groups}) must divide the grouped dimension ({dim})"
+                    )
+                }
+            }
+            Error::InvalidAxis { axis, rank } => {
+                write!(
+                    f,
+                    "axis {axis} is out of range or repeated for a shape of rank {rank}"
+                )
+            }
+            Error::ZeroFan { which } => write!(
+                f,
+                "{which} is 0: the tensor is empty, and an empty tensor has no law (filling it is a no-op)"
+            ),
+            Error::UnknownLayout { input } => write!(
+                f,
+                "unknown layout `{input}`; use out-in, in-out, transposed or axes(in=[..], out=[..], batch=[..])"
+            ),
+            Error::NeedsFans { scheme } => write!(
+                f,
+                "`{scheme}` depends on the tensor's fans, so it is not a law by itself; resolve it for a shape"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The core crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

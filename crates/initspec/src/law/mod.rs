@@ -1,0 +1,258 @@
+//! [`Law`]: the exact target distribution of one tensor.
+//!
+//! Every scheme resolves to a `Law` for given fans; the sampler draws from it and the verifier
+//! tests against it, so the two can never drift apart. Each scalar law prints as the base
+//! scheme string that yields it, and parsing that string gives the same law back.
+
+mod constant;
+mod normal;
+mod truncated_normal;
+mod uniform;
+
+use std::fmt;
+use std::str::FromStr;
+
+pub use constant::Constant;
+pub use normal::Normal;
+pub use truncated_normal::TruncatedNormal;
+pub use uniform::Uniform;
+
+use crate::error::{Error, Result};
+use crate::grammar::format_number;
+use crate::scheme::Scheme;
+use crate::special;
+
+/// The exact distribution of every element of a tensor.
+///
+/// # Example
+/// ```
+/// use initspec::{Fans, Law, Scheme};
+/// let scheme: Scheme = "xavier_uniform".parse().unwrap();
+/// let law = scheme.law(&Fans::new(96, 32).unwrap()).unwrap();
+/// assert_eq!(law.to_string(), "uniform(a=-0.21650635094610965, b=0.21650635094610965)");
+/// assert_eq!(law.to_string().parse::<Law>().unwrap(), law);
+/// assert!((law.variance() - 2.0 / 128.0).abs() < 1e-17);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub enum Law {
+    /// A point mass.
+    Constant(Constant),
+    /// A continuous uniform law.
+    Uniform(Uniform),
+    /// A Gaussian.
+    Normal(Normal),
+    /// A Gaussian cut to an interval.
+    TruncatedNormal(TruncatedNormal),
+}
+
+/// The smallest closed interval holding every value of a law.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Support {
+    /// Lower end (may be −∞).
+    pub low: f64,
+    /// Upper end (may be +∞). For a uniform law the upper end itself is never drawn.
+    pub high: f64,
+}
+
+impl Support {
+    /// Whether `x` lies in `[low, high]`.
+    pub fn contains(&self, x: f64) -> bool {
+        self.low <= x && x <= self.high
+    }
+}
+
+impl Law {
+    /// The short family name: `constant`, `uniform`, `normal`, `truncated_normal`.
+    pub fn family(&self) -> &'static str {
+        match self {
+            Law::Constant(_) => "constant",
+            Law::Uniform(_) => "uniform",
+            Law::Normal(_) => "normal",
+            Law::TruncatedNormal(_) => "truncated_normal",
+        }
+    }
+
+    /// The mean `E[X]`.
+    pub fn mean(&self) -> f64 {
+        match self {
+            Law::Constant(c) => c.value(),
+            Law::Uniform(u) => 0.5 * u.a() + 0.5 * u.b(),
+            Law::Normal(n) => n.mean(),
+            Law::TruncatedNormal(t) => t.truncated_mean(),
+        }
+    }
+
+    /// The variance `E[(X − E X)²]`.
+    pub fn variance(&self) -> f64 {
+        match self {
+            Law::Constant(_) => 0.0,
+            Law::Uniform(u) => (u.b() - u.a()).powi(2) / 12.0,
+            Law::Normal(n) => n.std() * n.std(),
+            Law::TruncatedNormal(t) => t.variance(),
+        }
+    }
+
+    /// The standard deviation `√variance`.
+    pub fn std_dev(&self) -> f64 {
+        self.variance().sqrt()
+    }
+
+    /// The fourth central moment `μ₄ = E[(X − E X)⁴]`, used by kurtosis-aware variance tests:
+    /// the second sample moment has variance `(μ₄ − σ⁴)/n`.
+    pub fn fourth_central_moment(&self) -> f64 {
+        match self {
+            Law::Constant(_) => 0.0,
+            Law::Uniform(u) => (u.b() - u.a()).powi(4) / 80.0,
+            Law::Normal(n) => 3.0 * n.std().powi(4),
+            Law::TruncatedNormal(t) => t.fourth_central_moment(),
+        }
+    }
+
+    /// The support.
+    pub fn support(&self) -> Support {
+        let (low, high) = match self {
+            Law::Constant(c) => (c.value(), c.value()),
+            Law::Uniform(u) => (u.a(), u.b()),
+            Law::Normal(_) => (f64::NEG_INFINITY, f64::INFINITY),
+            Law::TruncatedNormal(t) => (t.a(), t.b()),
+        };
+        Support { low, high }
+    }
+
+    /// The distribution function `P(X ≤ x)`.
+    pub fn cdf(&self, x: f64) -> f64 {
+        match self {
+            Law::Constant(c) => {
+                if x >= c.value() {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Law::Uniform(u) => ((x - u.a()) / (u.b() - u.a())).clamp(0.0, 1.0),
+            Law::Normal(n) => special::cdf((x - n.mean()) / n.std()),
+            Law::TruncatedNormal(t) => t.cdf(x),
+        }
+    }
+
+    /// The survival function `P(X > x)`, accurate in the upper tail.
+    pub fn sf(&self, x: f64) -> f64 {
+        match self {
+            Law::Constant(_) | Law::Uniform(_) => 1.0 - self.cdf(x),
+            Law::Normal(n) => special::sf((x - n.mean()) / n.std()),
+            Law::TruncatedNormal(t) => t.sf(x),
+        }
+    }
+
+    /// The quantile `inf { x : P(X ≤ x) ≥ p }`; NaN for `p` outside [0, 1].
+    pub fn quantile(&self, p: f64) -> f64 {
+        if p.is_nan() || !(0.0..=1.0).contains(&p) {
+            return f64::NAN;
+        }
+        match self {
+            Law::Constant(c) => c.value(),
+            Law::Uniform(u) => u.a() + p * (u.b() - u.a()),
+            Law::Normal(n) => n.mean() + n.std() * special::quantile(p),
+            Law::TruncatedNormal(t) => t.quantile(p),
+        }
+    }
+
+    /// Whether the law is exactly Gaussian (the variance test is then an exact χ² test).
+    pub fn is_normal(&self) -> bool {
+        matches!(self, Law::Normal(_))
+    }
+
+    /// The base scheme that yields this law.
+    pub fn to_scheme(&self) -> Scheme {
+        Scheme::from_law(self)
+    }
+}
+
+impl fmt::Display for Law {
+    /// The base scheme string that yields the law, e.g. `uniform(a=-0.25, b=0.25)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = format_number;
+        match self {
+            Law::Constant(c) => write!(f, "constant(value={})", n(c.value())),
+            Law::Uniform(u) => write!(f, "uniform(a={}, b={})", n(u.a()), n(u.b())),
+            Law::Normal(d) => write!(f, "normal(mean={}, std={})", n(d.mean()), n(d.std())),
+            Law::TruncatedNormal(t) => write!(
+                f,
+                "trunc_normal(mean={}, std={}, a={}, b={})",
+                n(t.mean()),
+                n(t.std()),
+                n(t.a()),
+                n(t.b())
+            ),
+        }
+    }
+}
+
+impl FromStr for Law {
+    type Err = Error;
+
+    /// Parses a scheme string whose law does not depend on fans (`uniform(a=-1, b=1)`,
+    /// `trunc_normal(std=0.02)`, `he_normal` is an error).
+    fn from_str(text: &str) -> Result<Law> {
+        text.parse::<Scheme>()?.base_law()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moments_follow_the_closed_forms() {
+        let u = Law::Uniform(Uniform::new(-0.3, 0.5).unwrap());
+        assert!((u.mean() - 0.1).abs() < 1e-16);
+        assert!((u.variance() - 0.64 / 12.0).abs() < 1e-16);
+        assert!((u.fourth_central_moment() / u.variance().powi(2) - 1.8).abs() < 1e-12);
+        let n = Law::Normal(Normal::new(0.25, 0.125).unwrap());
+        assert_eq!(n.variance(), 0.015625);
+        assert_eq!(n.fourth_central_moment(), 3.0 * 0.015625 * 0.015625);
+        let c = Law::Constant(Constant::new(0.5).unwrap());
+        assert_eq!((c.mean(), c.variance()), (0.5, 0.0));
+    }
+
+    #[test]
+    fn cdf_quantile_and_support() {
+        let u = Law::Uniform(Uniform::new(-2.0, 2.0).unwrap());
+        assert_eq!(u.cdf(0.0), 0.5);
+        assert_eq!(u.cdf(-3.0), 0.0);
+        assert_eq!(u.quantile(0.75), 1.0);
+        assert!(u.support().contains(-2.0) && !u.support().contains(2.5));
+        let n = Law::Normal(Normal::new(1.0, 2.0).unwrap());
+        assert!((n.cdf(1.0 + 2.0 * -3.0) - 0.001_349_898_031_630_093_3).abs() < 1e-17);
+        assert!((n.sf(1.0 + 2.0 * 3.0) - 0.001_349_898_031_630_093_3).abs() < 1e-17);
+        assert!((n.quantile(0.001) - (1.0 + 2.0 * -3.090_232_306_167_813)).abs() < 1e-13);
+        assert!(n.quantile(1.5).is_nan());
+        let c = Law::Constant(Constant::new(3.0).unwrap());
+        assert_eq!((c.cdf(2.9), c.cdf(3.0)), (0.0, 1.0));
+    }
+
+    #[test]
+    fn laws_print_as_their_base_scheme_and_parse_back() {
+        let laws = [
+            Law::Constant(Constant::new(0.0).unwrap()),
+            Law::Constant(Constant::new(-1.5).unwrap()),
+            Law::Uniform(Uniform::new(-0.03125, 0.03125).unwrap()),
+            Law::Normal(Normal::new(0.0, 0.1 + 0.2).unwrap()),
+            Law::TruncatedNormal(TruncatedNormal::new(0.0, 0.02, -0.04, 0.04).unwrap()),
+            Law::TruncatedNormal(TruncatedNormal::new(1e-300, 3e-5, -1e-4, 1e-3).unwrap()),
+        ];
+        for law in laws {
+            let text = law.to_string();
+            assert_eq!(text.parse::<Law>().unwrap(), law, "{text}");
+        }
+        assert_eq!(
+            Law::Uniform(Uniform::new(-0.03125, 0.03125).unwrap()).to_string(),
+            "uniform(a=-0.03125, b=0.03125)"
+        );
+        assert!(matches!(
+            "he_normal".parse::<Law>(),
+            Err(Error::NeedsFans { .. })
+        ));
+    }
+}

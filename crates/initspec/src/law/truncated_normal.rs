@@ -1,0 +1,328 @@
+//! The truncated Gaussian law [`TruncatedNormal`], with exact moments for any bounds.
+
+use crate::error::{Error, Result};
+use crate::special;
+
+/// Smallest interval mass accepted: below it the law is numerically a point at a bound.
+const MIN_MASS: f64 = 1e-300;
+
+/// `N(mean, std²)` conditioned on `[a, b]` (absolute bounds; `std` is the parent's).
+///
+/// With standardized bounds `α = (a − mean)/std`, `β = (b − mean)/std` and
+/// `Z = Φ(β) − Φ(α)`, the standardized law has raw moments
+///
+/// ```text
+/// m₀ = 1,  m₁ = (φ(α) − φ(β))/Z,
+/// m_k = (k − 1)·m_{k−2} − (β^{k−1}·φ(β) − α^{k−1}·φ(α))/Z
+///
+/// mean     = mean + std·m₁
+/// variance = std²·(m₂ − m₁²) = std²·[1 + (αφ(α) − βφ(β))/Z − ((φ(α) − φ(β))/Z)²]
+/// ```
+///
+/// so the variance correction of any truncation (not just ±2σ) is computed, never looked up:
+/// for `[−2σ, 2σ]` the std shrinks by `√(1 − 4φ(2)/(Φ(2) − Φ(−2))) = 0.87962566103423978`,
+/// the constant of Keras' and JAX's `variance_scaling`. Interval masses are formed from
+/// survival functions in the upper tail, so one-sided far-tail intervals keep their precision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TruncatedNormal {
+    mean: f64,
+    std: f64,
+    a: f64,
+    b: f64,
+    alpha: f64,
+    beta: f64,
+    mass: f64,
+}
+
+/// `P(u < Z < v)` for a standard normal `Z`, from whichever tail keeps precision.
+pub(crate) fn normal_mass(u: f64, v: f64) -> f64 {
+    if v <= 0.0 {
+        special::cdf(v) - special::cdf(u)
+    } else if u >= 0.0 {
+        special::sf(u) - special::sf(v)
+    } else {
+        1.0 - special::cdf(u) - special::sf(v)
+    }
+}
+
+impl TruncatedNormal {
+    /// `N(mean, std²)` cut to the absolute interval `[a, b]` (PyTorch's `trunc_normal_`).
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] for a non-finite parameter; [`Error::NotPositive`] unless
+    /// `std > 0`; [`Error::EmptyInterval`] unless `a < b`; [`Error::NegligibleMass`] if
+    /// `Φ(β) − Φ(α) < 1e-300`.
+    ///
+    /// # Example
+    /// ```
+    /// use initspec::law::TruncatedNormal;
+    /// let law = TruncatedNormal::new(0.0, 1.0, -2.0, 2.0).unwrap();
+    /// assert!((law.variance().sqrt() - 0.87962566103423978).abs() < 1e-15);
+    /// ```
+    pub fn new(mean: f64, std: f64, a: f64, b: f64) -> Result<TruncatedNormal> {
+        for (key, value) in [("mean", mean), ("std", std), ("a", a), ("b", b)] {
+            if !value.is_finite() {
+                return Err(Error::NonFinite { key, value });
+            }
+        }
+        if !(std > 0.0) {
+            return Err(Error::NotPositive {
+                key: "std",
+                value: std,
+            });
+        }
+        if !(a < b) {
+            return Err(Error::EmptyInterval {
+                low_key: "a",
+                low: a,
+                high_key: "b",
+                high: b,
+            });
+        }
+        let alpha = (a - mean) / std;
+        let beta = (b - mean) / std;
+        if !alpha.is_finite() || !beta.is_finite() {
+            return Err(Error::NonFinite {
+                key: "(b - mean)/std",
+                value: if alpha.is_finite() { beta } else { alpha },
+            });
+        }
+        let mass = normal_mass(alpha, beta);
+        if !(mass >= MIN_MASS) {
+            return Err(Error::NegligibleMass { alpha, beta });
+        }
+        Ok(TruncatedNormal {
+            mean,
+            std,
+            a,
+            b,
+            alpha,
+            beta,
+            mass,
+        })
+    }
+
+    /// The parent normal's mean.
+    pub fn mean(&self) -> f64 {
+        self.mean
+    }
+
+    /// The parent normal's standard deviation (before truncation).
+    pub fn std(&self) -> f64 {
+        self.std
+    }
+
+    /// The lower bound.
+    pub fn a(&self) -> f64 {
+        self.a
+    }
+
+    /// The upper bound.
+    pub fn b(&self) -> f64 {
+        self.b
+    }
+
+    /// Standardized lower bound `α = (a − mean)/std`.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+
+    /// Standardized upper bound `β = (b − mean)/std`.
+    pub fn beta(&self) -> f64 {
+        self.beta
+    }
+
+    /// The parent's probability of the interval, `Z = Φ(β) − Φ(α)`.
+    pub fn mass(&self) -> f64 {
+        self.mass
+    }
+
+    /// Raw moments `m₀..m₄` of the standardized truncated law.
+    fn standard_raw_moments(&self) -> [f64; 5] {
+        let (alpha, beta, mass) = (self.alpha, self.beta, self.mass);
+        let (pa, pb) = (special::pdf(alpha), special::pdf(beta));
+        let mut m = [1.0, (pa - pb) / mass, 0.0, 0.0, 0.0];
+        for k in 2..5 {
+            let power = (k - 1) as i32;
+            let boundary = (beta.powi(power) * pb - alpha.powi(power) * pa) / mass;
+            m[k] = (k - 1) as f64 * m[k - 2] - boundary;
+        }
+        m
+    }
+
+    /// The mean of the truncated law, `mean + std·(φ(α) − φ(β))/Z`.
+    pub fn truncated_mean(&self) -> f64 {
+        self.mean + self.std * self.standard_raw_moments()[1]
+    }
+
+    /// The variance of the truncated law, `std²·(m₂ − m₁²)`.
+    pub fn variance(&self) -> f64 {
+        let m = self.standard_raw_moments();
+        self.std * self.std * (m[2] - m[1] * m[1])
+    }
+
+    /// The fourth central moment of the truncated law,
+    /// `std⁴·(m₄ − 4m₁m₃ + 6m₁²m₂ − 3m₁⁴)`.
+    pub fn fourth_central_moment(&self) -> f64 {
+        let [_, m1, m2, m3, m4] = self.standard_raw_moments();
+        let central = m4 - 4.0 * m1 * m3 + 6.0 * m1 * m1 * m2 - 3.0 * m1.powi(4);
+        self.std.powi(4) * central
+    }
+
+    /// `P(X ≤ x)`.
+    pub fn cdf(&self, x: f64) -> f64 {
+        let z = ((x - self.mean) / self.std).clamp(self.alpha, self.beta);
+        (normal_mass(self.alpha, z) / self.mass).clamp(0.0, 1.0)
+    }
+
+    /// `P(X > x)`.
+    pub fn sf(&self, x: f64) -> f64 {
+        let z = ((x - self.mean) / self.std).clamp(self.alpha, self.beta);
+        (normal_mass(z, self.beta) / self.mass).clamp(0.0, 1.0)
+    }
+
+    /// The quantile: the `x` in `[a, b]` with `P(X ≤ x) = p`; NaN outside [0, 1].
+    pub fn quantile(&self, p: f64) -> f64 {
+        if p.is_nan() || !(0.0..=1.0).contains(&p) {
+            return f64::NAN;
+        }
+        let z = self.standard_quantile(p);
+        (self.mean + self.std * z).clamp(self.a, self.b)
+    }
+
+    /// The standardized quantile, from the tail whose probability is below 1/2.
+    pub(crate) fn standard_quantile(&self, p: f64) -> f64 {
+        // Mass below the answer, measured from each end: P(α < Z < z) = p·Z and
+        // P(z < Z < β) = (1 − p)·Z; invert through whichever tail probability is smaller.
+        let lower = special::cdf(self.alpha) + p * self.mass;
+        let upper = special::sf(self.beta) + (1.0 - p) * self.mass;
+        let z = if lower <= upper {
+            special::quantile(lower)
+        } else {
+            special::isf(upper)
+        };
+        z.clamp(self.alpha, self.beta)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// std of N(0,1) cut to [−2, 2], as Keras and JAX hard-code it.
+    const TRUNC_STD_2SIGMA: f64 = 0.879_625_661_034_239_8;
+
+    #[test]
+    fn two_sigma_constants_match_scipy() {
+        let law = TruncatedNormal::new(0.0, 1.0, -2.0, 2.0).unwrap();
+        assert!((law.variance().sqrt() - TRUNC_STD_2SIGMA).abs() < 1e-15);
+        assert!((law.variance() - 0.773_741_303_549_923_2).abs() < 1e-15);
+        let kurtosis = law.fourth_central_moment() / law.variance().powi(2);
+        assert!(
+            (kurtosis - 2.365_536_717_129_649_5).abs() < 1e-13,
+            "{kurtosis}"
+        );
+        assert_eq!(law.truncated_mean(), 0.0);
+        // scipy.stats.truncnorm(-3, 3).std()
+        let three = TruncatedNormal::new(0.0, 1.0, -3.0, 3.0).unwrap();
+        assert!((three.variance().sqrt() - 0.986_578_392_558_108_6).abs() < 1e-15);
+    }
+
+    #[test]
+    fn scaled_and_shifted_laws_scale_their_moments() {
+        let law = TruncatedNormal::new(0.5, 0.02, 0.46, 0.54).unwrap();
+        assert!((law.variance() - 0.02f64.powi(2) * 0.773_741_303_549_923_2).abs() < 1e-17);
+        assert!((law.truncated_mean() - 0.5).abs() < 1e-15);
+    }
+
+    #[test]
+    fn asymmetric_bounds_shift_the_mean() {
+        // scipy.stats.truncnorm(-1, 2): mean 0.22934320151... (φ(−1) − φ(2))/(Φ(2) − Φ(−1))
+        let law = TruncatedNormal::new(0.0, 1.0, -1.0, 2.0).unwrap();
+        let want =
+            (special::pdf(-1.0) - special::pdf(2.0)) / (special::cdf(2.0) - special::cdf(-1.0));
+        assert!((law.truncated_mean() - want).abs() < 1e-15);
+        assert!(law.truncated_mean() > 0.2);
+    }
+
+    #[test]
+    fn cdf_and_quantile_are_inverse_even_in_the_far_tail() {
+        for (a, b) in [
+            (-2.0, 2.0),
+            (-1.0, 3.0),
+            (5.0, 6.0),
+            (-9.0, -8.5),
+            (30.0, 31.0),
+        ] {
+            let law = TruncatedNormal::new(0.0, 1.0, a, b).unwrap();
+            assert_eq!(law.cdf(a), 0.0);
+            assert_eq!(law.cdf(b), 1.0);
+            for i in 1..50 {
+                let p = i as f64 / 50.0;
+                let x = law.quantile(p);
+                assert!((a..=b).contains(&x));
+                assert!(
+                    (law.cdf(x) - p).abs() < 1e-9,
+                    "[{a}, {b}] p = {p}: {}",
+                    law.cdf(x)
+                );
+                assert!((law.sf(x) - (1.0 - p)).abs() < 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn far_tail_interval_has_sensible_moments() {
+        // An interval in the upper tail behaves like a shifted exponential: mean ≈ α + 1/α.
+        let law = TruncatedNormal::new(0.0, 1.0, 5.0, 6.0).unwrap();
+        let mean = law.truncated_mean();
+        assert!(mean > 5.0 && mean < 5.25, "{mean}");
+        assert!(law.variance() > 0.0 && law.variance() < 0.05);
+    }
+
+    #[test]
+    fn constructor_rejects_exactly_the_documented_inputs() {
+        let nan = f64::NAN;
+        let inf = f64::INFINITY;
+        assert!(matches!(
+            TruncatedNormal::new(nan, 1.0, -2.0, 2.0),
+            Err(Error::NonFinite { key: "mean", .. })
+        ));
+        assert!(matches!(
+            TruncatedNormal::new(0.0, inf, -2.0, 2.0),
+            Err(Error::NonFinite { key: "std", .. })
+        ));
+        assert!(matches!(
+            TruncatedNormal::new(0.0, 1.0, -inf, 2.0),
+            Err(Error::NonFinite { key: "a", .. })
+        ));
+        assert!(matches!(
+            TruncatedNormal::new(0.0, 1.0, -2.0, nan),
+            Err(Error::NonFinite { key: "b", .. })
+        ));
+        assert!(matches!(
+            TruncatedNormal::new(0.0, 0.0, -2.0, 2.0),
+            Err(Error::NotPositive { .. })
+        ));
+        assert!(matches!(
+            TruncatedNormal::new(0.0, -1.0, -2.0, 2.0),
+            Err(Error::NotPositive { .. })
+        ));
+        assert!(matches!(
+            TruncatedNormal::new(0.0, 1.0, 2.0, 2.0),
+            Err(Error::EmptyInterval { .. })
+        ));
+        assert!(matches!(
+            TruncatedNormal::new(0.0, 1.0, 3.0, -2.0),
+            Err(Error::EmptyInterval { .. })
+        ));
+        assert!(matches!(
+            TruncatedNormal::new(0.0, 1.0, 40.0, 41.0),
+            Err(Error::NegligibleMass { .. })
+        ));
+        assert!(matches!(
+            TruncatedNormal::new(0.0, 1e-300, -1e300, 1e300),
+            Err(Error::NonFinite { .. })
+        ));
+    }
+}
