@@ -1,0 +1,12 @@
+//! The `initspec` command line, as a library: tensor file formats and the commands.
+//!
+//! The binary (`src/main.rs`) only parses arguments and maps results to exit codes:
+//! 0 success / conforms, 1 does not conform, 2 usage or input error.
+
+pub mod args;
+pub mod error;
+pub mod format;
+pub mod sample;
+pub mod verify;
+
+pub use error::CliError;

@@ -1,0 +1,176 @@
+//! Value stability: the bytes drawn for fixed (scheme, shape, layout, seed, name, dtype) are
+//! pinned by their SHA-256. A change here is a value-breaking change and must be named in
+//! CHANGELOG.md; performance work must never change them.
+
+use half::{bf16, f16};
+use initspec::{Element, Layout, Sampler, Scheme, Stream};
+use sha2::{Digest, Sha256};
+
+fn digest<T: Element>(
+    scheme: &str,
+    shape: &[usize],
+    layout: &str,
+    seed: u64,
+    name: &str,
+    to_bytes: fn(&T) -> Vec<u8>,
+) -> String {
+    let scheme: Scheme = scheme.parse().unwrap();
+    let layout: Layout = layout.parse().unwrap();
+    let law = scheme.resolve(shape, &layout, 1).unwrap();
+    let n: usize = shape.iter().product();
+    let mut values = vec![T::default(); n];
+    Sampler::new(&law, Stream::new(seed, name)).fill(&mut values);
+    let mut hasher = Sha256::new();
+    for v in &values {
+        hasher.update(to_bytes(v));
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn f32_bytes(x: &f32) -> Vec<u8> {
+    x.to_le_bytes().to_vec()
+}
+fn f64_bytes(x: &f64) -> Vec<u8> {
+    x.to_le_bytes().to_vec()
+}
+fn bf16_bytes(x: &bf16) -> Vec<u8> {
+    x.to_le_bytes().to_vec()
+}
+fn f16_bytes(x: &f16) -> Vec<u8> {
+    x.to_le_bytes().to_vec()
+}
+
+/// (scheme, shape, layout, seed, name, dtype, SHA-256 of the little-endian bytes)
+const PINNED: &[(&str, &[usize], &str, u64, &str, &str, &str)] = &[
+    (
+        "xavier_uniform",
+        &[256, 784],
+        "out-in",
+        0,
+        "weight",
+        "f32",
+        "6c1f4a071ccfbbc8c8b32a8a0d8a599a99240c9673abfdb211b3f310c0dcc02c",
+    ),
+    (
+        "kaiming_normal(nonlinearity=relu)",
+        &[64, 3, 7, 7],
+        "out-in",
+        1,
+        "conv1.weight",
+        "f32",
+        "ec461be44059325e067f32bab0886c246e8ce5c360ffb8e8f6ccba211beb6795",
+    ),
+    (
+        "he_normal",
+        &[3, 3, 64, 128],
+        "in-out",
+        2,
+        "kernel",
+        "f32",
+        "6db22779cba35d1e88088055d496e6f103f774e90f83f432ba2390aa421616c1",
+    ),
+    (
+        "trunc_normal(std=0.02)",
+        &[1000, 77],
+        "out-in",
+        3,
+        "embed",
+        "f32",
+        "ff598e71005169c6daff6a5916aa396470d82c94f6f54d87eae0c850f93c32aa",
+    ),
+    (
+        "lecun_uniform",
+        &[96, 40],
+        "in-out",
+        4,
+        "dense",
+        "f64",
+        "249157fb9f4972d91c283d2569446bc7cc0635eb6d449825d5c43136634cee38",
+    ),
+    (
+        "glorot_normal",
+        &[96, 40],
+        "in-out",
+        5,
+        "dense",
+        "f64",
+        "2fff76325d33a1ba8128ce0bca19b3fb7ba368a56cbf5216afd0962cf2f69864",
+    ),
+    (
+        "normal(mean=0.5, std=2)",
+        &[12345],
+        "out-in",
+        6,
+        "bias",
+        "f64",
+        "72863bc5352ac2b250f8e51be19f646eeb98a7c3bcac9937e66d914086d2a097",
+    ),
+    (
+        "variance_scaling(scale=0.1, mode=fan_avg, distribution=uniform)",
+        &[40, 96],
+        "out-in",
+        7,
+        "w",
+        "f64",
+        "e6575ab814729ae04beb55d762dbc8cd76412168cbb531ee0a425790ab6fbb2e",
+    ),
+    (
+        "kaiming_uniform(a=2.23606797749979)",
+        &[512, 512],
+        "out-in",
+        8,
+        "linear.weight",
+        "bf16",
+        "b416c3bc3051aa0d135e6a90ea8cfa564eea5beeb6ef90c84d672b24e2be2b41",
+    ),
+    (
+        "xavier_normal",
+        &[300, 200],
+        "out-in",
+        9,
+        "w",
+        "f16",
+        "d1e806641a00760e0af89e2a499e4a92a3fddece1edc1c908f4f5db93240b719",
+    ),
+    (
+        "constant(value=0.1)",
+        &[7, 9],
+        "out-in",
+        10,
+        "c",
+        "f32",
+        "4635a3f572ab650ebb2bb40521f13f83b276058ca3f33443b6996462d0f26e14",
+    ),
+];
+
+#[test]
+fn pinned_bytes_do_not_change() {
+    let mut failures = Vec::new();
+    for &(scheme, shape, layout, seed, name, dtype, want) in PINNED {
+        let got = match dtype {
+            "f32" => digest::<f32>(scheme, shape, layout, seed, name, f32_bytes),
+            "f64" => digest::<f64>(scheme, shape, layout, seed, name, f64_bytes),
+            "bf16" => digest::<bf16>(scheme, shape, layout, seed, name, bf16_bytes),
+            _ => digest::<f16>(scheme, shape, layout, seed, name, f16_bytes),
+        };
+        if got != want {
+            failures.push(format!(
+                "({scheme:?}, {shape:?}, {layout:?}, {seed}, {name:?}, {dtype:?}, {got:?}),"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "value-breaking change; new digests:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn stream_key_is_pinned() {
+    assert_eq!(Stream::new(0, "weight").key(), [4223120072, 1742498550]);
+}
