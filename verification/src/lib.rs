@@ -1,1 +1,18 @@
-//! x
+//! # initspec-verify
+//!
+//! Holds samples of weights, initspec's own or anyone's, against the exact [`initspec::Law`]
+//! their scheme specifies, with calibrated statistics.
+//!
+//! - [`gof`]: goodness-of-fit tests for fully specified laws (Kolmogorov–Smirnov with exact
+//!   p-values, Anderson–Darling, χ², mean and variance tests, Holm).
+//! - [`storage`]: the number format of a sample; bf16/f16 samples are tested against the law
+//!   rounded to that format.
+//! - [`check`]: the battery of checks of one sample and its verdict.
+//! - [`conformance`]: the built-in cases of `initspec verify`.
+
+pub mod calibrate;
+pub mod check;
+pub mod conformance;
+pub mod gof;
+pub mod independence;
+pub mod storage;

@@ -10,7 +10,11 @@ use crate::error::CliError;
 /// # Errors
 /// A dimension that is not a non-negative integer.
 pub fn parse_shape(text: &str) -> Result<Vec<usize>, CliError> {
-    let trimmed = text.trim().trim_start_matches('[').trim_end_matches(']').trim();
+    let trimmed = text
+        .trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim();
     if trimmed.is_empty() || trimmed.eq_ignore_ascii_case("scalar") {
         return Ok(Vec::new());
     }

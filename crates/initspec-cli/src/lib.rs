@@ -4,9 +4,13 @@
 //! 0 success / conforms, 1 does not conform, 2 usage or input error.
 
 pub mod args;
+pub mod bench;
+pub mod calibrate;
 pub mod error;
 pub mod format;
+pub mod propagate;
 pub mod sample;
+pub mod svg;
 pub mod verify;
 
 pub use error::CliError;

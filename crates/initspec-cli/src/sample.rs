@@ -104,7 +104,9 @@ pub fn run(request: &SampleRequest) -> Result<SampleSummary, CliError> {
         match request.dtype {
             Dtype::F32 => stream::<f32>(&sampler, elements, &mut writer, TensorWriter::write_f32)?,
             Dtype::F64 => stream::<f64>(&sampler, elements, &mut writer, TensorWriter::write_f64)?,
-            Dtype::BF16 => stream::<bf16>(&sampler, elements, &mut writer, TensorWriter::write_bf16)?,
+            Dtype::BF16 => {
+                stream::<bf16>(&sampler, elements, &mut writer, TensorWriter::write_bf16)?
+            }
             Dtype::F16 => stream::<f16>(&sampler, elements, &mut writer, TensorWriter::write_f16)?,
         }
     }
@@ -140,7 +142,8 @@ fn stream<T: Element>(
                 T::NAME
             )));
         }
-        write(writer, part).map_err(|e| CliError::new(format!("cannot write {}: {e}", writer.path().display())))?;
+        write(writer, part)
+            .map_err(|e| CliError::new(format!("cannot write {}: {e}", writer.path().display())))?;
         start += len as u64;
     }
     Ok(())

@@ -7,10 +7,10 @@
 //! | file                  | what                                                          |
 //! |-----------------------|---------------------------------------------------------------|
 //! | [`ks`]                | Kolmogorov–Smirnov: statistic, exact p-value (`kstwo.sf`), limit law, lattice variant |
-//! | [`anderson_darling`]  | Anderson–Darling, case 0, Marsaglia & Marsaglia (2004) p-value |
+//! | [`anderson_darling`](mod@anderson_darling) | Anderson–Darling, case 0, Marsaglia & Marsaglia (2004) p-value |
 //! | [`chi_square`]        | Pearson χ² with k equiprobable bins                          |
 //! | [`moments`]           | z-test of the mean, χ²ₙ / kurtosis-aware test of the variance, variance-ratio interval |
-//! | [`holm`]              | Holm (1979) step-down multiple testing                        |
+//! | [`holm`](mod@holm)    | Holm (1979) step-down multiple testing                        |
 //! | [`sort`]              | radix sort of large samples in total order                     |
 //!
 //! All functions are total: degenerate input (empty samples, NaN) gives a documented

@@ -34,6 +34,18 @@ pub trait Element: Copy + Default + Send + Sync + sealed::Sealed + 'static {
     fn from_f64(x: f64) -> Self;
     /// The stored value, exactly, as `f64`.
     fn to_f64(self) -> f64;
+    /// `out` itself when `Self` is `f32` (the kernels then write into it directly).
+    #[doc(hidden)]
+    fn as_f32_slice(out: &mut [Self]) -> Option<&mut [f32]> {
+        let _ = out;
+        None
+    }
+    /// `out` itself when `Self` is `f64` (the kernels then write into it directly).
+    #[doc(hidden)]
+    fn as_f64_slice(out: &mut [Self]) -> Option<&mut [f64]> {
+        let _ = out;
+        None
+    }
 }
 
 impl Element for f32 {
@@ -48,6 +60,9 @@ impl Element for f32 {
     fn to_f64(self) -> f64 {
         f64::from(self)
     }
+    fn as_f32_slice(out: &mut [Self]) -> Option<&mut [f32]> {
+        Some(out)
+    }
 }
 
 impl Element for f64 {
@@ -61,6 +76,9 @@ impl Element for f64 {
     }
     fn to_f64(self) -> f64 {
         self
+    }
+    fn as_f64_slice(out: &mut [Self]) -> Option<&mut [f64]> {
+        Some(out)
     }
 }
 

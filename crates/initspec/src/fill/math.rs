@@ -91,6 +91,32 @@ fn rotate_f32(j: u32, c: f32, s: f32) -> (f32, f32) {
     )
 }
 
+/// 1.5·2⁵²: adding an integer `|n| < 2⁵¹` to it only changes the low mantissa bits.
+const MAGIC_I64: f64 = 6_755_399_441_055_744.0;
+/// 2⁵²: the value whose mantissa bits hold an integer `n < 2⁵²` after `bits | n`.
+const TWO_52: f64 = 4_503_599_627_370_496.0;
+
+/// `n as f64` for `|n| < 2⁵¹`, exactly, with integer and float operations that vectorize on
+/// every x86 level (SSE2/AVX2 have no vector `i64 → f64` conversion).
+///
+/// ```text
+/// bits(1.5·2⁵²) + n  is the float 1.5·2⁵² + n  (same exponent);  subtract 1.5·2⁵² (exact)
+/// ```
+#[inline(always)]
+pub(crate) fn i64_to_f64_exact(n: i64) -> f64 {
+    f64::from_bits(MAGIC_I64.to_bits().wrapping_add(n as u64)) - MAGIC_I64
+}
+
+/// `n as f64` for `n ≤ 2⁵³`, exactly (see [`i64_to_f64_exact`]): `n = h·2²¹ + l` with
+/// `h, l < 2⁵²`, each converted through the mantissa bits of 2⁵², and `h·2²¹ + l` is an
+/// integer ≤ 2⁵³, so every step is exact.
+#[inline(always)]
+pub(crate) fn u64_to_f64_exact(n: u64) -> f64 {
+    let h = f64::from_bits(TWO_52.to_bits() | (n >> 21)) - TWO_52;
+    let l = f64::from_bits(TWO_52.to_bits() | (n & 0x1f_ffff)) - TWO_52;
+    h * 2_097_152.0 + l
+}
+
 /// `ln 2` split so that `k·LN2_HI` is exact for |k| < 2¹¹ (fdlibm).
 const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
 /// The rest of `ln 2`.
@@ -125,7 +151,7 @@ pub(crate) fn ln_f64(x: f64) -> f64 {
                 + w * (1.818_357_216_161_805_012e-1 + w * 1.479_819_860_511_658_591e-1)));
     let r = t2 + t1;
     let hfsq = 0.5 * f * f;
-    let dk = k as f64;
+    let dk = i64_to_f64_exact(k);
     dk * LN2_HI - ((hfsq - (s * (hfsq + r) + dk * LN2_LO)) - f)
 }
 
@@ -135,7 +161,7 @@ pub(crate) fn ln_f64(x: f64) -> f64 {
 pub(crate) fn cos_sin_turns_f64(k: u64) -> (f64, f64) {
     let j = (k + (1 << 49)) >> 50;
     let r = k as i64 - (j << 50) as i64;
-    let phi = r as f64 * (std::f64::consts::PI / 2_251_799_813_685_248.0);
+    let phi = i64_to_f64_exact(r) * (std::f64::consts::PI / 2_251_799_813_685_248.0);
     let z = phi * phi;
     let s = phi
         + phi
@@ -214,6 +240,25 @@ mod tests {
     fn ulp_f32(x: f64) -> f64 {
         let f = x as f32;
         (f32::from_bits(f.abs().to_bits() + 1) - f.abs()) as f64
+    }
+
+    #[test]
+    fn exact_integer_conversions_match_casts() {
+        let mut n = 0x243f_6a88_85a3_08d3u64;
+        for _ in 0..100_000 {
+            n = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let wide = n >> 11;
+            assert_eq!(u64_to_f64_exact(wide), wide as f64, "{wide}");
+            assert_eq!(u64_to_f64_exact(wide + 1), (wide + 1) as f64);
+            let small = (n as i64) >> 14;
+            assert_eq!(i64_to_f64_exact(small), small as f64, "{small}");
+        }
+        for n in [0, 1, (1 << 53) - 1, 1 << 53] {
+            assert_eq!(u64_to_f64_exact(n), n as f64);
+        }
+        for n in [0, 1, -1, (1 << 50) - 1, -(1 << 50), 1023, -1074] {
+            assert_eq!(i64_to_f64_exact(n), n as f64);
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! The kernels and their exact transforms are documented in the `single` and `double`
 //! modules (and docs/SPEC.md, "Random streams").
 
+mod dispatch;
 mod double;
 mod element;
 mod math;
@@ -16,8 +17,9 @@ mod single;
 
 use rayon::prelude::*;
 
+pub use dispatch::{Isa, KERNEL_ENV, KernelPath};
 pub use element::{Element, Precision};
-use plan::Plan;
+use plan::{Plan, TruncatedPlan};
 
 use crate::law::Law;
 use crate::stream::Stream;
@@ -78,52 +80,141 @@ impl Sampler {
     ///
     /// `start + out.len()` must not exceed 2⁶⁴ (the counter space of one stream).
     pub fn fill_range<T: Element>(&self, start: u64, out: &mut [T]) {
+        let path = KernelPath::best();
         if out.len() <= PARALLEL_CHUNK {
-            self.fill_serial(start, out);
+            self.fill_serial_with(path, start, out);
         } else {
             out.par_chunks_mut(PARALLEL_CHUNK)
                 .enumerate()
                 .for_each(|(i, chunk)| {
-                    self.fill_serial(start + (i * PARALLEL_CHUNK) as u64, chunk)
+                    self.fill_serial_with(path, start + (i * PARALLEL_CHUNK) as u64, chunk)
                 });
         }
     }
 
-    /// Fills `out` on the calling thread only.
+    /// Fills `out` with elements `start..start + out.len()` on the calling thread only.
     pub fn fill_serial<T: Element>(&self, start: u64, out: &mut [T]) {
-        let key = self.stream.key();
-        let single_ok = !matches!(self.single, Plan::TruncatedViaDouble);
-        match T::PRECISION {
-            Precision::Single if single_ok => {
-                let plan = &self.single;
-                tiled::<f32, T, { single::TILE }>(
-                    start,
-                    out,
-                    |t, buf| single::tile(plan, key, t, buf),
-                    T::from_f32,
-                );
+        self.fill_serial_with(KernelPath::best(), start, out);
+    }
+
+    /// [`fill_serial`](Sampler::fill_serial) with the kernels compiled for `path`. Every
+    /// path writes the same bytes; this exists to test and benchmark them against each other.
+    pub fn fill_serial_with<T: Element>(&self, path: KernelPath, start: u64, out: &mut [T]) {
+        let job = Job {
+            single: &self.single,
+            double: &self.double,
+            key: self.stream.key(),
+        };
+        dispatch::fill(path, &job, start, out);
+    }
+}
+
+/// One fill request as the kernels see it: the plans and the key.
+pub(crate) struct Job<'a> {
+    single: &'a Plan<f32>,
+    double: &'a Plan<f64>,
+    key: [u32; 2],
+}
+
+impl Job<'_> {
+    /// Fills `out` with elements `start..`; inlined whole into each `dispatch` copy, so that
+    /// every kernel below is compiled for that copy's instruction set.
+    #[inline(always)]
+    fn run<T: Element>(&self, start: u64, out: &mut [T]) {
+        let key = self.key;
+        match (T::PRECISION, *self.single) {
+            (Precision::Single, Plan::Constant(value)) => out.fill(T::from_f32(value)),
+            (Precision::Single, Plan::Uniform { a, width, below_b }) => {
+                let kernel = single::Uniform {
+                    key,
+                    a,
+                    width,
+                    below_b,
+                };
+                single_tiles(start, out, &kernel);
             }
-            _ => {
-                let plan = &self.double;
-                tiled::<f64, T, { double::TILE }>(
-                    start,
-                    out,
-                    |t, buf| double::tile(plan, key, t, buf),
-                    T::from_f64,
-                );
+            (Precision::Single, Plan::Normal { mean, std }) => {
+                single_tiles(start, out, &single::Normal { key, mean, std });
+            }
+            (Precision::Single, Plan::Truncated(plan)) => {
+                single_tiles(start, out, &single::Truncated { key, plan });
+            }
+            _ => self.run_double(start, out),
+        }
+    }
+
+    /// Fills `out` from the double-precision kernels.
+    #[inline(always)]
+    fn run_double<T: Element>(&self, start: u64, out: &mut [T]) {
+        let key = self.key;
+        match *self.double {
+            Plan::Constant(value) => out.fill(T::from_f64(value)),
+            Plan::Uniform { a, width, below_b } => {
+                let kernel = double::Uniform {
+                    key,
+                    a,
+                    width,
+                    below_b,
+                };
+                double_tiles(start, out, &kernel);
+            }
+            Plan::Normal { mean, std } => {
+                double_tiles(start, out, &double::Normal { key, mean, std });
+            }
+            Plan::Truncated(plan) => {
+                double_tiles(start, out, &double::Truncated { key, plan });
+            }
+            Plan::TruncatedViaDouble => {
+                unreachable!("double plans are never TruncatedViaDouble")
             }
         }
+    }
+}
+
+/// A kernel that computes whole tiles of `TILE` elements: tile `t` holds elements
+/// `TILE·t .. TILE·(t + 1)`. Implementations are `#[inline(always)]` (no closures), so
+/// that each `dispatch` copy compiles them with its own instruction set.
+pub(crate) trait TileKernel<W, const TILE: usize> {
+    /// Fills `out` with tile `tile`.
+    fn tile(&self, tile: u64, out: &mut [W; TILE]);
+}
+
+/// Runs a single-precision kernel over `out`, writing whole tiles straight into `out` when
+/// it is an `f32` slice.
+#[inline(always)]
+fn single_tiles<T: Element, K: TileKernel<f32, { single::TILE }>>(
+    start: u64,
+    out: &mut [T],
+    kernel: &K,
+) {
+    match T::as_f32_slice(out) {
+        Some(out) => tiled_direct(start, out, kernel),
+        None => tiled(start, out, kernel, T::from_f32),
+    }
+}
+
+/// Runs a double-precision kernel over `out`, writing whole tiles straight into `out` when
+/// it is an `f64` slice.
+#[inline(always)]
+fn double_tiles<T: Element, K: TileKernel<f64, { double::TILE }>>(
+    start: u64,
+    out: &mut [T],
+    kernel: &K,
+) {
+    match T::as_f64_slice(out) {
+        Some(out) => tiled_direct(start, out, kernel),
+        None => tiled(start, out, kernel, T::from_f64),
     }
 }
 
 /// Walks `out` tile by tile: each tile is computed whole and the part that overlaps
 /// `start..start + out.len()` is converted into place.
 #[inline(always)]
-fn tiled<W: Copy + Default, T, const TILE: usize>(
+fn tiled<W: Copy + Default, T, K: TileKernel<W, TILE>, const TILE: usize>(
     start: u64,
     out: &mut [T],
-    mut tile: impl FnMut(u64, &mut [W; TILE]),
-    convert: impl Fn(W) -> T,
+    kernel: &K,
+    convert: fn(W) -> T,
 ) {
     let mut buf = [W::default(); TILE];
     let mut index = start;
@@ -131,7 +222,7 @@ fn tiled<W: Copy + Default, T, const TILE: usize>(
     while pos < out.len() {
         let offset = (index % TILE as u64) as usize;
         let take = (TILE - offset).min(out.len() - pos);
-        tile(index / TILE as u64, &mut buf);
+        kernel.tile(index / TILE as u64, &mut buf);
         for (slot, value) in out[pos..pos + take]
             .iter_mut()
             .zip(&buf[offset..offset + take])
@@ -141,6 +232,32 @@ fn tiled<W: Copy + Default, T, const TILE: usize>(
         pos += take;
         index += take as u64;
     }
+}
+
+/// [`tiled`] without conversion: whole tiles are computed in place, only a partial first
+/// and last tile go through a buffer.
+#[inline(always)]
+fn tiled_direct<W: Copy + Default, K: TileKernel<W, TILE>, const TILE: usize>(
+    start: u64,
+    out: &mut [W],
+    kernel: &K,
+) {
+    let offset = (start % TILE as u64) as usize;
+    let head = if offset == 0 {
+        0
+    } else {
+        (TILE - offset).min(out.len())
+    };
+    let (first, rest) = out.split_at_mut(head);
+    tiled(start, first, kernel, std::convert::identity);
+    let index = start + head as u64;
+    let (whole, last) = rest.as_chunks_mut::<TILE>();
+    let first_tile = index / TILE as u64;
+    for (t, chunk) in whole.iter_mut().enumerate() {
+        kernel.tile(first_tile + t as u64, chunk);
+    }
+    let done = (whole.len() * TILE) as u64;
+    tiled(index + done, last, kernel, std::convert::identity);
 }
 
 #[cfg(test)]
@@ -254,6 +371,55 @@ mod tests {
         assert_eq!(draw(1, "a"), draw(1, "a"));
         assert_ne!(draw(1, "a"), draw(2, "a"));
         assert_ne!(draw(1, "a"), draw(1, "b"));
+    }
+
+    /// Every kernel path this CPU supports writes the baseline path's bytes, for every law and
+    /// dtype, whole and partial tiles, aligned and unaligned starts, low and high counters.
+    #[test]
+    fn every_kernel_path_writes_the_same_bytes() {
+        let paths = KernelPath::supported();
+        assert_eq!(paths[0], KernelPath::baseline());
+        let mut laws = laws();
+        laws.push("uniform(a=1, b=1.0000001)".parse().unwrap());
+        laws.push("normal(mean=-3, std=1e-3)".parse().unwrap());
+        laws.push("trunc_normal(mean=0, std=1, a=-0.5, b=6)".parse().unwrap());
+        let starts = [0u64, 3, 64, 1_000_001, (1 << 32) * 4 - 5, u64::MAX - 5000];
+        for law in laws {
+            let sampler = Sampler::new(&law, Stream::new(19, "paths"));
+            for &start in &starts {
+                let len = 2500;
+                let mut base32 = vec![0f32; len];
+                let mut base64 = vec![0f64; len];
+                let mut base16 = vec![bf16::ZERO; len];
+                let baseline = KernelPath::baseline();
+                sampler.fill_serial_with(baseline, start, &mut base32);
+                sampler.fill_serial_with(baseline, start, &mut base64);
+                sampler.fill_serial_with(baseline, start, &mut base16);
+                for &path in &paths[1..] {
+                    let mut v32 = vec![0f32; len];
+                    let mut v64 = vec![0f64; len];
+                    let mut v16 = vec![bf16::ZERO; len];
+                    sampler.fill_serial_with(path, start, &mut v32);
+                    sampler.fill_serial_with(path, start, &mut v64);
+                    sampler.fill_serial_with(path, start, &mut v16);
+                    let bits32 = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    let bits64 = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits32(&v32), bits32(&base32), "{law} f32 {path} at {start}");
+                    assert_eq!(bits64(&v64), bits64(&base64), "{law} f64 {path} at {start}");
+                    assert_eq!(v16, base16, "{law} bf16 {path} at {start}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn kernel_paths_are_detected_consistently() {
+        let supported = KernelPath::supported();
+        assert!(supported.contains(&KernelPath::best()));
+        for isa in Isa::ALL {
+            assert_eq!(KernelPath::new(isa).is_some(), supported.iter().any(|p| p.isa() == isa));
+        }
+        assert_eq!(KernelPath::baseline().to_string(), "baseline");
     }
 
     #[test]

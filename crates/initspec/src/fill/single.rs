@@ -13,9 +13,20 @@
 //!
 //! Tail reach of the normal kernel: `u₁ ≥ 2⁻³²`, so `|z| ≤ √(64 ln 2) = 6.66`; the mass beyond
 //! is 2.7e-11 (one element in 3.7e10).
+//!
+//! # How the tile is computed
+//!
+//! The 16 blocks of a tile are generated together in struct-of-arrays form
+//! ([`philox_lanes`]): `words[k][j]` is word `k` of block `j`. Each transform then runs over
+//! whole word arrays (`[f32; 16]`, one AVX-512 register or two AVX2 registers), with every
+//! branch written as a select, so that LLVM vectorizes it; the results are interleaved into
+//! element order only at the end. Each output element is still computed by exactly the
+//! operations written above, in the same order, so the bytes do not depend on how the lanes
+//! are grouped, nor on the instruction set the kernel was compiled for (see `dispatch`).
 
+use super::TileKernel;
 use super::math::{cos_sin_turns_f32, ln_f32, probit_lower_f32};
-use super::plan::{Plan, TruncatedPlan};
+use super::plan::TruncatedPlan;
 use crate::philox::philox_lanes;
 
 /// Philox blocks per tile.
@@ -30,45 +41,75 @@ const TWO_M31: f32 = 1.0 / 2_147_483_648.0;
 /// 2⁻³².
 const TWO_M32: f32 = 1.0 / 4_294_967_296.0;
 
-/// Fills `out` with elements `TILE·tile .. TILE·(tile + 1)` of the law.
+/// The four words of the tile's 16 blocks, `words[k][j]` = word `k` of block `16·tile + j`.
 #[inline(always)]
-pub(crate) fn tile(plan: &Plan<f32>, key: [u32; 2], tile: u64, out: &mut [f32; TILE]) {
-    if let Plan::Constant(value) = *plan {
-        out.fill(value);
-        return;
-    }
+fn tile_words(key: [u32; 2], tile: u64) -> [[u32; BLOCKS]; 4] {
     let first = tile * BLOCKS as u64;
     let lo: [u32; BLOCKS] = std::array::from_fn(|j| (first + j as u64) as u32);
     let hi: [u32; BLOCKS] = std::array::from_fn(|j| ((first + j as u64) >> 32) as u32);
-    let words = philox_lanes(&lo, &hi, 0, key);
-    match *plan {
-        Plan::Uniform { a, width, below_b } => {
+    philox_lanes(&lo, &hi, 0, key)
+}
+
+/// Writes the per-word arrays in element order: `out[4j + k] = v[k][j]`.
+#[inline(always)]
+fn interleave(v: &[[f32; BLOCKS]; 4], out: &mut [f32; TILE]) {
+    for j in 0..BLOCKS {
+        out[4 * j] = v[0][j];
+        out[4 * j + 1] = v[1][j];
+        out[4 * j + 2] = v[2][j];
+        out[4 * j + 3] = v[3][j];
+    }
+}
+
+/// The uniform law `U(a, b)`; `below_b` is the largest float below `b`.
+pub(crate) struct Uniform {
+    pub key: [u32; 2],
+    pub a: f32,
+    pub width: f32,
+    pub below_b: f32,
+}
+
+impl TileKernel<f32, TILE> for Uniform {
+    #[inline(always)]
+    fn tile(&self, tile: u64, out: &mut [f32; TILE]) {
+        let words = tile_words(self.key, tile);
+        let mut v = [[0f32; BLOCKS]; 4];
+        for k in 0..4 {
             for j in 0..BLOCKS {
-                for (k, word) in words.iter().enumerate() {
-                    let u = (word[j] >> 8) as i32 as f32 * TWO_M24;
-                    out[4 * j + k] = (a + width * u).min(below_b);
-                }
+                v[k][j] = uniform_value(self.a, self.width, self.below_b, words[k][j]);
             }
         }
-        Plan::Normal { mean, std } => {
+        interleave(&v, out);
+    }
+}
+
+/// `min(a + width·u, b⁻)` with `u = ⌊w/2⁸⌋·2⁻²⁴`.
+#[inline(always)]
+pub(crate) fn uniform_value(a: f32, width: f32, below_b: f32, w: u32) -> f32 {
+    let u = (w >> 8) as i32 as f32 * TWO_M24;
+    (a + width * u).min(below_b)
+}
+
+/// The normal law `N(mean, std²)`.
+pub(crate) struct Normal {
+    pub key: [u32; 2],
+    pub mean: f32,
+    pub std: f32,
+}
+
+impl TileKernel<f32, TILE> for Normal {
+    #[inline(always)]
+    fn tile(&self, tile: u64, out: &mut [f32; TILE]) {
+        let words = tile_words(self.key, tile);
+        let mut v = [[0f32; BLOCKS]; 4];
+        for pair in 0..2 {
             for j in 0..BLOCKS {
-                for pair in 0..2 {
-                    let (z0, z1) = box_muller(words[2 * pair][j], words[2 * pair + 1][j]);
-                    out[4 * j + 2 * pair] = mean + std * z0;
-                    out[4 * j + 2 * pair + 1] = mean + std * z1;
-                }
+                let (z0, z1) = box_muller(words[2 * pair][j], words[2 * pair + 1][j]);
+                v[2 * pair][j] = self.mean + self.std * z0;
+                v[2 * pair + 1][j] = self.mean + self.std * z1;
             }
         }
-        Plan::Truncated(ref plan) => {
-            for j in 0..BLOCKS {
-                for (k, word) in words.iter().enumerate() {
-                    out[4 * j + k] = truncated(plan, word[j]);
-                }
-            }
-        }
-        Plan::Constant(_) | Plan::TruncatedViaDouble => {
-            unreachable!("constant laws return early; TruncatedViaDouble never reaches this kernel")
-        }
+        interleave(&v, out);
     }
 }
 
@@ -81,9 +122,29 @@ pub(crate) fn box_muller(w0: u32, w1: u32) -> (f32, f32) {
     (r * c, r * s)
 }
 
+/// The truncated normal law.
+pub(crate) struct Truncated {
+    pub key: [u32; 2],
+    pub plan: TruncatedPlan<f32>,
+}
+
+impl TileKernel<f32, TILE> for Truncated {
+    #[inline(always)]
+    fn tile(&self, tile: u64, out: &mut [f32; TILE]) {
+        let words = tile_words(self.key, tile);
+        let mut v = [[0f32; BLOCKS]; 4];
+        for k in 0..4 {
+            for j in 0..BLOCKS {
+                v[k][j] = truncated_value(&self.plan, words[k][j]);
+            }
+        }
+        interleave(&v, out);
+    }
+}
+
 /// One truncated normal from one word, by inversion from the nearer tail.
 #[inline(always)]
-fn truncated(plan: &TruncatedPlan<f32>, w: u32) -> f32 {
+pub(crate) fn truncated_value(plan: &TruncatedPlan<f32>, w: u32) -> f32 {
     let u = ((w >> 9) * 2 + 1) as i32 as f32 * TWO_M24;
     let p = plan.lower + u * plan.mass;
     let q = plan.upper + (1.0 - u) * plan.mass;

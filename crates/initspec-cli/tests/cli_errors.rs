@@ -1,0 +1,147 @@
+//! Every bad request exits with status 2 and a one-line message that names the problem;
+//! nothing panics and nothing is left at the output path.
+
+use assert_cmd::Command;
+
+fn initspec() -> Command {
+    Command::cargo_bin("initspec").unwrap()
+}
+
+/// Runs `initspec sample` with `extra` arguments and checks the failure.
+fn sample_fails(extra: &[&str], needle: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("w.npy");
+    let mut args = vec![
+        "sample",
+        "--scheme",
+        "xavier_uniform",
+        "--shape",
+        "40,96",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    // Later options override earlier ones in clap only for flags given once, so replace.
+    for pair in extra.chunks(2) {
+        if let Some(i) = args.iter().position(|a| *a == pair[0]) {
+            args[i + 1] = pair[1];
+        } else {
+            args.extend_from_slice(pair);
+        }
+    }
+    let output = initspec().args(&args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "{args:?}: not one line: {stderr}"
+    );
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: {stderr:?} does not mention {needle:?}"
+    );
+    assert!(!out.exists(), "{args:?} left a file behind");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(leftovers.is_empty(), "{args:?} left {leftovers:?}");
+}
+
+#[test]
+fn bad_schemes() {
+    sample_fails(&["--scheme", "xavier"], "unknown scheme `xavier`");
+    sample_fails(&["--scheme", "normal(sigma=1)"], "no parameter `sigma`");
+    sample_fails(&["--scheme", "normal(std=1, std=2)"], "more than once");
+    sample_fails(&["--scheme", "normal(std=abc)"], "not a number");
+    sample_fails(&["--scheme", "normal(std=NaN)"], "must be finite");
+    sample_fails(&["--scheme", "normal(mean=inf)"], "must be finite");
+    sample_fails(&["--scheme", "uniform(a=-inf)"], "must be finite");
+    sample_fails(&["--scheme", "normal(std=0)"], "`std` must be > 0");
+    sample_fails(&["--scheme", "normal(std=-0.5)"], "`std` must be > 0");
+    sample_fails(&["--scheme", "uniform(a=1, b=1)"], "empty interval");
+    sample_fails(&["--scheme", "trunc_normal(a=2, b=-2)"], "empty interval");
+    sample_fails(
+        &["--scheme", "xavier_uniform(gain=0)"],
+        "`gain` must be > 0",
+    );
+    sample_fails(
+        &["--scheme", "kaiming_normal(nonlinearity=gelu)"],
+        "unknown value `gelu`",
+    );
+    sample_fails(&["--scheme", "kaiming_normal(mode=fan_avg)"], "fan_avg");
+    sample_fails(
+        &["--scheme", "variance_scaling(distribution=normal)"],
+        "ambiguous",
+    );
+    sample_fails(&["--scheme", "constant"], "needs the parameter `value`");
+    sample_fails(&["--scheme", "normal(std=1"], "malformed scheme");
+    sample_fails(
+        &["--scheme", "trunc_normal(a=50, b=60)"],
+        "no probability mass",
+    );
+    sample_fails(
+        &["--scheme", "xavier_uniform(gain=1e308)", "--shape", "1,1"],
+        "finite",
+    );
+}
+
+#[test]
+fn bad_shapes_and_layouts() {
+    sample_fails(&["--shape", "784"], "rank >= 2");
+    sample_fails(&["--shape", ""], "rank >= 2");
+    sample_fails(&["--shape", "40,x"], "--shape");
+    sample_fails(&["--shape", "-3,4"], "--shape");
+    sample_fails(
+        &["--shape", "4294967296,4294967296,4294967296"],
+        "more elements than fit",
+    );
+    sample_fails(
+        &["--groups", "3", "--shape", "40,96"],
+        "groups (3) must divide",
+    );
+    sample_fails(&["--groups", "0"], "groups must be >= 1");
+    sample_fails(&["--layout", "sideways"], "unknown layout");
+    sample_fails(
+        &["--layout", "axes(in=[0],out=[5])"],
+        "axis 5 is out of range",
+    );
+    sample_fails(&["--dtype", "f8"], "--dtype");
+    sample_fails(&["--threads", "0"], "--threads");
+}
+
+#[test]
+fn bad_outputs() {
+    sample_fails(&["--out", "/nonexistent-dir/w.npy"], "/nonexistent-dir");
+    sample_fails(&["--out", "/proc/w.npy"], "/proc");
+    sample_fails(&["--out", "weights.txt"], ".txt");
+    sample_fails(&["--dtype", "bf16"], "bf16");
+    // f16 overflows: a normal with std 1e5 has values beyond 65504.
+    sample_fails(
+        &["--scheme", "normal(std=1e5)", "--dtype", "f16"],
+        "overflows f16",
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec![],
+        vec!["sample"],
+        vec!["frobnicate"],
+        vec!["sample", "--scheme", "zeros"],
+        vec!["verify", "--samples", "x"],
+    ] {
+        let output = initspec().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(!String::from_utf8_lossy(&output.stderr).contains("panicked"));
+    }
+    let output = initspec()
+        .args(["verify", "--samples", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let output = initspec()
+        .args(["verify", "--alpha", "2"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

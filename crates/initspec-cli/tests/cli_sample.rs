@@ -1,0 +1,216 @@
+//! `initspec sample` through the real binary: formats, layouts, groups, dtypes, threads.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use initspec::{Layout, Sampler, Scheme, Stream};
+use initspec_cli::format::read_tensor;
+
+fn sample(dir: &Path, file: &str, args: &[&str]) -> std::path::PathBuf {
+    let out = dir.join(file);
+    let output = Command::cargo_bin("initspec")
+        .unwrap()
+        .arg("sample")
+        .args(args)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out
+}
+
+fn expected_f32(
+    scheme: &str,
+    shape: &[usize],
+    layout: &str,
+    groups: usize,
+    seed: u64,
+    name: &str,
+) -> Vec<f64> {
+    let scheme: Scheme = scheme.parse().unwrap();
+    let law = scheme
+        .resolve(shape, &layout.parse::<Layout>().unwrap(), groups)
+        .unwrap();
+    let mut v = vec![0f32; shape.iter().product()];
+    Sampler::new(&law, Stream::new(seed, name)).fill(&mut v);
+    v.into_iter().map(f64::from).collect()
+}
+
+#[test]
+fn npy_holds_exactly_the_library_draw() {
+    let dir = tempfile::tempdir().unwrap();
+    for (scheme, shape, layout, groups) in [
+        ("xavier_uniform", "40,96", "out-in", "1"),
+        (
+            "kaiming_normal(mode=fan_out, nonlinearity=relu)",
+            "32,4,3,5",
+            "out-in",
+            "4",
+        ),
+        ("he_normal", "3,5,4,32", "in-out", "4"),
+        ("lecun_uniform", "16,8,3,5", "transposed", "4"),
+        (
+            "glorot_normal",
+            "12,96,40",
+            "axes(in=[-2], out=[-1], batch=[0])",
+            "1",
+        ),
+        ("trunc_normal(std=0.02)", "100,77", "out-in", "1"),
+    ] {
+        let out = sample(
+            dir.path(),
+            "w.npy",
+            &[
+                "--scheme", scheme, "--shape", shape, "--layout", layout, "--groups", groups,
+                "--seed", "9", "--name", "t",
+            ],
+        );
+        let tensor = read_tensor(&out, None).unwrap();
+        let dims: Vec<usize> = shape.split(',').map(|d| d.parse().unwrap()).collect();
+        assert_eq!(tensor.shape(), &dims[..]);
+        let groups: usize = groups.parse().unwrap();
+        assert_eq!(
+            tensor.values(),
+            &expected_f32(scheme, &dims, layout, groups, 9, "t")[..],
+            "{scheme}"
+        );
+    }
+}
+
+#[test]
+fn safetensors_names_the_tensor_and_records_the_law() {
+    let dir = tempfile::tempdir().unwrap();
+    for dtype in ["f32", "f64", "bf16", "f16"] {
+        let out = sample(
+            dir.path(),
+            "w.safetensors",
+            &[
+                "--scheme",
+                "he_uniform",
+                "--shape",
+                "3,3,16,8",
+                "--layout",
+                "in-out",
+                "--name",
+                "conv.kernel",
+                "--dtype",
+                dtype,
+            ],
+        );
+        let bytes = std::fs::read(&out).unwrap();
+        let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let view = st.tensor("conv.kernel").unwrap();
+        assert_eq!(view.shape(), &[3, 3, 16, 8]);
+        let (_, metadata) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+        let metadata = metadata.metadata().clone().unwrap();
+        assert_eq!(metadata["initspec.scheme"], "he_uniform");
+        assert_eq!(
+            metadata["initspec.law"],
+            "uniform(a=-0.2041241452319315, b=0.2041241452319315)"
+        );
+        let tensor = read_tensor(&out, Some("conv.kernel")).unwrap();
+        assert!(
+            tensor
+                .values()
+                .iter()
+                .all(|x| x.abs() <= 0.2041241452319315 + 1e-3)
+        );
+    }
+}
+
+#[test]
+fn threads_never_change_bytes_and_seed_and_name_do() {
+    let dir = tempfile::tempdir().unwrap();
+    for scheme in [
+        "zeros",
+        "constant(value=0.25)",
+        "uniform(a=-1, b=2)",
+        "normal(mean=1, std=0.5)",
+        "trunc_normal(std=0.5)",
+        "truncated_normal",
+        "xavier_uniform",
+        "xavier_normal",
+        "kaiming_uniform",
+        "kaiming_normal",
+        "glorot_normal",
+        "he_normal",
+        "he_uniform",
+        "lecun_normal",
+        "lecun_uniform",
+        "variance_scaling(mode=fan_avg, distribution=uniform)",
+    ] {
+        // 300 × 700 = 210 000 elements: more than three parallel chunks.
+        let base = ["--scheme", scheme, "--shape", "300,700"];
+        let one = std::fs::read(sample(
+            dir.path(),
+            "a.npy",
+            &[&base[..], &["--threads", "1"]].concat(),
+        ))
+        .unwrap();
+        let two = std::fs::read(sample(
+            dir.path(),
+            "b.npy",
+            &[&base[..], &["--threads", "2"]].concat(),
+        ))
+        .unwrap();
+        assert_eq!(one, two, "{scheme}: --threads 1 and 2 differ");
+        if scheme.starts_with("zeros") || scheme.starts_with("constant") {
+            continue;
+        }
+        let seed = std::fs::read(sample(
+            dir.path(),
+            "c.npy",
+            &[&base[..], &["--seed", "1"]].concat(),
+        ))
+        .unwrap();
+        let name = std::fs::read(sample(
+            dir.path(),
+            "d.npy",
+            &[&base[..], &["--name", "other"]].concat(),
+        ))
+        .unwrap();
+        assert_ne!(one, seed, "{scheme}: seed ignored");
+        assert_ne!(one, name, "{scheme}: name ignored");
+    }
+}
+
+#[test]
+fn empty_tensors_are_written_without_drawing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sample(
+        dir.path(),
+        "e.npy",
+        &["--scheme", "kaiming_normal", "--shape", "0,96"],
+    );
+    let tensor = read_tensor(&out, None).unwrap();
+    assert_eq!(tensor.shape(), &[0, 96]);
+    assert!(tensor.is_empty());
+    let out = sample(
+        dir.path(),
+        "e.safetensors",
+        &["--scheme", "normal", "--shape", "5,0,3", "--dtype", "bf16"],
+    );
+    assert_eq!(read_tensor(&out, None).unwrap().shape(), &[5, 0, 3]);
+}
+
+#[test]
+fn base_schemes_accept_any_rank() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sample(
+        dir.path(),
+        "b.npy",
+        &["--scheme", "uniform(a=-0.1, b=0.1)", "--shape", "784"],
+    );
+    assert_eq!(read_tensor(&out, None).unwrap().shape(), &[784]);
+    let out = sample(
+        dir.path(),
+        "s.npy",
+        &["--scheme", "constant(value=3)", "--shape", ""],
+    );
+    assert_eq!(read_tensor(&out, None).unwrap().values(), &[3.0]);
+}

@@ -1,0 +1,40 @@
+//! # initspec-nn
+//!
+//! The smallest dense network that initspec's experiments need: linear layers in the
+//! `InOut` layout of NumPy's `x @ W` (no biases), the activations linear, tanh, ReLU, leaky
+//! ReLU, sigmoid and SELU, batch normalization in training mode before the activation,
+//! forward and backward passes, and a plain SGD step. Weights are drawn from initspec
+//! schemes, one independent stream per layer (`layer{l}.weight`).
+//!
+//! ```
+//! use initspec_nn::{Activation, Network, layer_statistics, theory};
+//! use ndarray::Array2;
+//!
+//! let scheme = "kaiming_normal(nonlinearity=relu)".parse().unwrap();
+//! let net = Network::init(&[64, 64, 64], &scheme, Activation::Relu, false, 1).unwrap();
+//! let x = Array2::from_shape_fn((32, 64), |(i, j)| ((i * 64 + j) as f64).sin());
+//! let stats = layer_statistics(&net.forward(x.view()).unwrap());
+//! assert_eq!(stats.len(), 2);
+//! assert!(stats[1].post.mean > 0.0);
+//! ```
+//!
+//! [`theory`] holds what the variance recursion predicts for each layer.
+
+pub mod activation;
+pub mod batch_norm;
+pub mod error;
+pub mod network;
+pub mod stats;
+pub mod theory;
+
+/// The `ndarray` this crate's signatures use, re-exported so callers need no second copy.
+pub use ndarray;
+
+pub use activation::Activation;
+pub use batch_norm::BATCH_NORM_EPS;
+pub use error::{NnError, Result};
+pub use network::{Forward, Gradients, LayerTrace, Loss, Network, mse_loss, weight_stream_name};
+pub use stats::{
+    GradientStatistics, LayerStatistics, Moments, gradient_statistics, layer_statistics,
+};
+pub use theory::{Basis, LayerPrediction, predict};
