@@ -47,7 +47,14 @@ pub const DEFAULT_TRIALS: usize = 200;
 pub const DEFAULT_SEED: u64 = 20_240_601;
 
 /// The calibrated checks, in report order; `verdict` is the Holm-combined verdict.
-pub const CHECKS: [&str; 6] = ["ks", "anderson_darling", "chi2", "mean", "variance", "verdict"];
+pub const CHECKS: [&str; 6] = [
+    "ks",
+    "anderson_darling",
+    "chi2",
+    "mean",
+    "variance",
+    "verdict",
+];
 
 /// Confidence level of the Clopper–Pearson intervals.
 pub const CONFIDENCE: f64 = 0.95;
@@ -193,7 +200,12 @@ impl Control {
     ///
     /// # Errors
     /// As [`Control::wrong_law`].
-    pub fn draw(self, stream: Stream, n: usize, storage: Storage) -> Result<Vec<f64>, initspec::Error> {
+    pub fn draw(
+        self,
+        stream: Stream,
+        n: usize,
+        storage: Storage,
+    ) -> Result<Vec<f64>, initspec::Error> {
         Ok(draw(&self.wrong_law()?, stream, n, storage))
     }
 }
@@ -248,7 +260,11 @@ impl Rate {
     pub fn new(k: usize, trials: usize) -> Rate {
         let (lower, upper) = clopper_pearson(k, trials, CONFIDENCE);
         Rate {
-            rate: if trials == 0 { f64::NAN } else { k as f64 / trials as f64 },
+            rate: if trials == 0 {
+                f64::NAN
+            } else {
+                k as f64 / trials as f64
+            },
             rejections: k,
             trials,
             lower,
@@ -380,10 +396,24 @@ fn rejected(trial: &Trial, index: usize, alpha: f64) -> bool {
 /// # Errors
 /// Never for valid configurations; a law-construction error otherwise.
 pub fn calibrate(config: &Config) -> Result<Calibration, initspec::Error> {
-    let Config { trials, alpha, n, seed } = *config;
-    let null_laws: Vec<Law> = NULL_CASES.iter().map(NullCase::law).collect::<Result<_, _>>()?;
-    let targets: Vec<Law> = Control::ALL.iter().map(|c| c.target()).collect::<Result<_, _>>()?;
-    let wrong: Vec<Law> = Control::ALL.iter().map(|c| c.wrong_law()).collect::<Result<_, _>>()?;
+    let Config {
+        trials,
+        alpha,
+        n,
+        seed,
+    } = *config;
+    let null_laws: Vec<Law> = NULL_CASES
+        .iter()
+        .map(NullCase::law)
+        .collect::<Result<_, _>>()?;
+    let targets: Vec<Law> = Control::ALL
+        .iter()
+        .map(|c| c.target())
+        .collect::<Result<_, _>>()?;
+    let wrong: Vec<Law> = Control::ALL
+        .iter()
+        .map(|c| c.wrong_law())
+        .collect::<Result<_, _>>()?;
 
     // Jobs: (group, trial); groups 0..3 are the null laws, then the controls.
     let groups = NULL_CASES.len() + Control::ALL.len();
@@ -394,10 +424,18 @@ pub fn calibrate(config: &Config) -> Result<Calibration, initspec::Error> {
             let trial_seed = seed.wrapping_add(t as u64);
             let (drawn, target, name) = if group < NULL_CASES.len() {
                 let law = &null_laws[group];
-                (law, law, format!("calibrate/null/{}", NULL_CASES[group].name))
+                (
+                    law,
+                    law,
+                    format!("calibrate/null/{}", NULL_CASES[group].name),
+                )
             } else {
                 let c = group - NULL_CASES.len();
-                (&wrong[c], &targets[c], format!("calibrate/{}", Control::ALL[c].name()))
+                (
+                    &wrong[c],
+                    &targets[c],
+                    format!("calibrate/{}", Control::ALL[c].name()),
+                )
             };
             let values = draw(drawn, Stream::new(trial_seed, &name), n, STORAGE);
             run_trial(target, &values, alpha)
@@ -481,7 +519,11 @@ pub fn calibrate(config: &Config) -> Result<Calibration, initspec::Error> {
 }
 
 fn ratio(k: usize, trials: usize) -> f64 {
-    if trials == 0 { f64::NAN } else { k as f64 / trials as f64 }
+    if trials == 0 {
+        f64::NAN
+    } else {
+        k as f64 / trials as f64
+    }
 }
 
 /// Two-sided Clopper–Pearson interval for `k` successes in `trials` at `confidence`:
@@ -507,8 +549,16 @@ pub fn clopper_pearson(k: usize, trials: usize, confidence: f64) -> (f64, f64) {
     }
     let tail = (1.0 - confidence) / 2.0;
     let (kf, nf) = (k as f64, trials as f64);
-    let lower = if k == 0 { 0.0 } else { beta_quantile(kf, nf - kf + 1.0, tail) };
-    let upper = if k == trials { 1.0 } else { beta_quantile(kf + 1.0, nf - kf, 1.0 - tail) };
+    let lower = if k == 0 {
+        0.0
+    } else {
+        beta_quantile(kf, nf - kf + 1.0, tail)
+    };
+    let upper = if k == trials {
+        1.0
+    } else {
+        beta_quantile(kf + 1.0, nf - kf, 1.0 - tail)
+    };
     (lower, upper)
 }
 
@@ -557,8 +607,12 @@ mod tests {
                     assert_eq!(wrong.family(), "uniform");
                 }
                 Control::FanSwap => assert!((ratio - 40.0 / 96.0).abs() < 1e-12),
-                Control::TruncUncorrected => assert!((ratio - 0.879_625_661_034_239_8f64.powi(2)).abs() < 1e-12),
-                Control::MeanShift => assert!((shift - 0.05).abs() < 1e-12 && (ratio - 1.0).abs() < 1e-12),
+                Control::TruncUncorrected => {
+                    assert!((ratio - 0.879_625_661_034_239_8f64.powi(2)).abs() < 1e-12)
+                }
+                Control::MeanShift => {
+                    assert!((shift - 0.05).abs() < 1e-12 && (ratio - 1.0).abs() < 1e-12)
+                }
             }
         }
     }
@@ -580,7 +634,12 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.checks.len(), CHECKS.len());
         let verdict = a.checks.iter().find(|c| c.name == "verdict").unwrap();
-        for control in ["uniform_as_normal", "fan_swap", "trunc_uncorrected", "mean_shift"] {
+        for control in [
+            "uniform_as_normal",
+            "fan_swap",
+            "trunc_uncorrected",
+            "mean_shift",
+        ] {
             assert_eq!(verdict.power[control], 1.0, "{control}");
         }
         assert_eq!(verdict.false_positive.trials, 9);

@@ -58,10 +58,31 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The verdict's own p-value: the smallest Holm-adjusted p-value of its statistical checks
+    /// (the smallest family-wise α at which it would fail), 0 when an exact check failed,
+    /// 1 when there are no statistical checks.
+    pub fn p_value(&self) -> f64 {
+        if self.checks.iter().any(|c| is_exact(&c.name) && !c.pass) {
+            return 0.0;
+        }
+        let p: Vec<f64> = self
+            .checks
+            .iter()
+            .filter(|c| !is_exact(&c.name))
+            .map(|c| c.p_value)
+            .collect();
+        gof::holm_adjusted(&p).into_iter().fold(1.0, f64::min)
+    }
+
     /// The check named `name`, if it ran.
     pub fn check(&self, name: &str) -> Option<&Check> {
         self.checks.iter().find(|c| c.name == name)
     }
+}
+
+/// Whether `name` is one of the exact (non-statistical) checks.
+pub fn is_exact(name: &str) -> bool {
+    matches!(name, "finite" | "support" | "exact")
 }
 
 fn exact(name: &str, offending: usize, detail: String) -> Check {
@@ -97,6 +118,15 @@ fn statistical(name: &str, statistic: f64, p_value: f64, detail: String) -> Chec
 /// assert!(verdict.pass);
 /// ```
 pub fn check_sample(law: &Law, values: &[f64], storage: Storage, alpha: f64) -> Verdict {
+    let mut sorted = values.to_vec();
+    gof::sort_sample(&mut sorted);
+    check_sorted(law, &sorted, storage, alpha)
+}
+
+/// [`check_sample`] on a sample that is already sorted ([`gof::sort_sample`]), so that
+/// several laws can be held against one sample without sorting it again.
+pub fn check_sorted(law: &Law, sorted: &[f64], storage: Storage, alpha: f64) -> Verdict {
+    let values = sorted;
     let n = values.len();
     let mut checks = Vec::new();
     let non_finite: Vec<usize> = values
@@ -107,7 +137,10 @@ pub fn check_sample(law: &Law, values: &[f64], storage: Storage, alpha: f64) -> 
         .collect();
     let detail = match non_finite.first() {
         None => "all finite".to_string(),
-        Some(first) => format!("{} non-finite values, the first at flat index {first}", non_finite.len()),
+        Some(first) => format!(
+            "{} non-finite values, the first at flat index {first}",
+            non_finite.len()
+        ),
     };
     checks.push(exact("finite", non_finite.len(), detail));
     if !non_finite.is_empty() || n == 0 {
@@ -124,37 +157,61 @@ pub fn check_sample(law: &Law, values: &[f64], storage: Storage, alpha: f64) -> 
     if let Law::Constant(c) = law {
         let value = storage.round(c.value());
         let wrong = values.iter().filter(|&&x| x != value).count();
-        checks.push(exact("exact", wrong, format!("{wrong} of {n} values differ from {value}")));
+        checks.push(exact(
+            "exact",
+            wrong,
+            format!("{wrong} of {n} values differ from {value}"),
+        ));
         return finish(checks, alpha, n);
     }
 
-    let mut sorted = values.to_vec();
-    gof::sort_sample(&mut sorted);
     let cdf = |x: f64| law.cdf(x);
     let ks = if storage.is_lattice() {
-        gof::ks_test_discrete(&sorted, |x| law.cdf(storage.cell(x).1), |x| law.cdf(storage.cell(x).0))
+        gof::ks_test_discrete(
+            &sorted,
+            |x| law.cdf(storage.cell(x).1),
+            |x| law.cdf(storage.cell(x).0),
+        )
     } else {
-        gof::ks_test(&sorted, cdf)
+        gof::ks_test(sorted, cdf)
     };
     checks.push(statistical(
         "ks",
         ks.statistic,
         ks.p_value,
-        format!("D = {:.3e}{}", ks.statistic, if storage.is_lattice() { " (rounded law)" } else { "" }),
+        format!(
+            "D = {:.3e}{}",
+            ks.statistic,
+            if storage.is_lattice() {
+                " (rounded law)"
+            } else {
+                ""
+            }
+        ),
     ));
     if !storage.is_lattice() {
-        let ad = gof::anderson_darling(&sorted, cdf, |x| law.sf(x));
-        checks.push(statistical("anderson_darling", ad.statistic, ad.p_value, format!("A² = {:.4}", ad.statistic)));
+        let ad = gof::anderson_darling(sorted, cdf, |x| law.sf(x));
+        checks.push(statistical(
+            "anderson_darling",
+            ad.statistic,
+            ad.p_value,
+            format!("A² = {:.4}", ad.statistic),
+        ));
     }
     let chi2 = if storage.is_lattice() {
-        lattice_chi_square(law, &sorted, storage)
+        lattice_chi_square(law, sorted, storage)
     } else {
         gof::chi_square_equiprobable(values, cdf, CHI2_BINS)
             .ok()
             .map(|c| (c.statistic, c.p_value, c.bins))
     };
     if let Some((statistic, p_value, bins)) = chi2 {
-        checks.push(statistical("chi2", statistic, p_value, format!("X² = {statistic:.2} on {} df", bins - 1)));
+        checks.push(statistical(
+            "chi2",
+            statistic,
+            p_value,
+            format!("X² = {statistic:.2} on {} df", bins - 1),
+        ));
     }
     let (mean, variance) = (law.mean(), law.variance());
     if let Ok(m) = gof::mean_test(values, mean, variance) {
@@ -162,15 +219,27 @@ pub fn check_sample(law: &Law, values: &[f64], storage: Storage, alpha: f64) -> 
             "mean",
             m.statistic,
             m.p_value,
-            format!("mean {:.4e} vs {:.4e} (z = {:.2})", m.observed_mean, mean, m.statistic),
+            format!(
+                "mean {:.4e} vs {:.4e} (z = {:.2})",
+                m.observed_mean, mean, m.statistic
+            ),
         ));
     }
-    if let Ok(v) = gof::variance_test(values, mean, variance, law.fourth_central_moment(), law.is_normal()) {
+    if let Ok(v) = gof::variance_test(
+        values,
+        mean,
+        variance,
+        law.fourth_central_moment(),
+        law.is_normal(),
+    ) {
         checks.push(statistical(
             "variance",
             v.statistic,
             v.p_value,
-            format!("variance {:.5e} = {:.4}× the law's {:.5e}", v.observed_variance, v.ratio, variance),
+            format!(
+                "variance {:.5e} = {:.4}× the law's {:.5e}",
+                v.observed_variance, v.ratio, variance
+            ),
         ));
     }
     finish(checks, alpha, n)
@@ -186,7 +255,11 @@ fn lattice_chi_square(law: &Law, sorted: &[f64], storage: Storage) -> Option<(f6
     for j in 1..CHI2_BINS {
         let q = law.quantile(j as f64 / CHI2_BINS as f64);
         let (low, high) = storage.cell(storage.round(q));
-        let edge = if (q - low).abs() <= (high - q).abs() { low } else { high };
+        let edge = if (q - low).abs() <= (high - q).abs() {
+            low
+        } else {
+            high
+        };
         if edge > *edges.last()? {
             edges.push(edge);
         }
@@ -224,7 +297,7 @@ fn lattice_chi_square(law: &Law, sorted: &[f64], storage: Storage) -> Option<(f6
 /// Applies Holm at `alpha` to the statistical checks and forms the verdict.
 fn finish(mut checks: Vec<Check>, alpha: f64, n: usize) -> Verdict {
     let statistical: Vec<usize> = (0..checks.len())
-        .filter(|&i| !matches!(checks[i].name.as_str(), "finite" | "support" | "exact"))
+        .filter(|&i| !is_exact(&checks[i].name))
         .collect();
     let p: Vec<f64> = statistical.iter().map(|&i| checks[i].p_value).collect();
     let rejected = gof::holm(&p, alpha);

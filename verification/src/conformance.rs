@@ -33,7 +33,13 @@ fn serialize_storage<S: serde::Serializer>(storage: &Storage, s: S) -> Result<S:
     s.serialize_str(storage.name())
 }
 
-const fn case(scheme: &'static str, shape: &'static [usize], layout: &'static str, groups: usize, storage: Storage) -> Case {
+const fn case(
+    scheme: &'static str,
+    shape: &'static [usize],
+    layout: &'static str,
+    groups: usize,
+    storage: Storage,
+) -> Case {
     Case {
         scheme,
         shape,
@@ -57,33 +63,135 @@ pub const CASES: &[Case] = &[
     case("normal", &[777], "out-in", 1, F64),
     case("trunc_normal(std=0.02)", &[1000, 768], "out-in", 1, F32),
     case("trunc_normal", &[96, 40], "out-in", 1, F64),
-    case("trunc_normal(mean=0.5, std=1, a=0, b=3)", &[96, 40], "out-in", 1, F32),
+    case(
+        "trunc_normal(mean=0.5, std=1, a=0, b=3)",
+        &[96, 40],
+        "out-in",
+        1,
+        F32,
+    ),
     case("truncated_normal", &[96, 40], "in-out", 1, F32),
-    case("truncated_normal(mean=1, stddev=0.5, lower=-1, upper=3)", &[96, 40], "in-out", 1, F64),
+    case(
+        "truncated_normal(mean=1, stddev=0.5, lower=-1, upper=3)",
+        &[96, 40],
+        "in-out",
+        1,
+        F64,
+    ),
     case("xavier_uniform", &[256, 784], "out-in", 1, F32),
-    case("xavier_uniform(gain=1.4142135623730951)", &[64, 3, 7, 5], "out-in", 1, F32),
+    case(
+        "xavier_uniform(gain=1.4142135623730951)",
+        &[64, 3, 7, 5],
+        "out-in",
+        1,
+        F32,
+    ),
     case("glorot_uniform", &[784, 256], "in-out", 1, F64),
     case("xavier_normal", &[96, 40], "out-in", 1, F32),
-    case("xavier_normal(gain=1.6666666666666667)", &[5, 3, 16, 32], "in-out", 1, F64),
+    case(
+        "xavier_normal(gain=1.6666666666666667)",
+        &[5, 3, 16, 32],
+        "in-out",
+        1,
+        F64,
+    ),
     case("kaiming_uniform", &[40, 96], "out-in", 1, F32),
-    case("kaiming_uniform(a=2.23606797749979)", &[256, 784], "out-in", 1, F32),
-    case("kaiming_uniform(mode=fan_out, nonlinearity=relu)", &[32, 4, 3, 5], "out-in", 4, F32),
-    case("kaiming_normal(nonlinearity=relu)", &[64, 3, 7, 7], "out-in", 1, F32),
-    case("kaiming_normal(mode=fan_out, nonlinearity=relu)", &[16, 8, 3, 5], "transposed", 4, F32),
-    case("kaiming_normal(nonlinearity=tanh)", &[40, 96], "out-in", 1, F64),
+    case(
+        "kaiming_uniform(a=2.23606797749979)",
+        &[256, 784],
+        "out-in",
+        1,
+        F32,
+    ),
+    case(
+        "kaiming_uniform(mode=fan_out, nonlinearity=relu)",
+        &[32, 4, 3, 5],
+        "out-in",
+        4,
+        F32,
+    ),
+    case(
+        "kaiming_normal(nonlinearity=relu)",
+        &[64, 3, 7, 7],
+        "out-in",
+        1,
+        F32,
+    ),
+    case(
+        "kaiming_normal(mode=fan_out, nonlinearity=relu)",
+        &[16, 8, 3, 5],
+        "transposed",
+        4,
+        F32,
+    ),
+    case(
+        "kaiming_normal(nonlinearity=tanh)",
+        &[40, 96],
+        "out-in",
+        1,
+        F64,
+    ),
     case("kaiming_normal(a=0.2)", &[96, 40], "out-in", 1, F32),
-    case("kaiming_normal(nonlinearity=selu, mode=fan_out)", &[96, 40], "transposed", 1, F64),
+    case(
+        "kaiming_normal(nonlinearity=selu, mode=fan_out)",
+        &[96, 40],
+        "transposed",
+        1,
+        F64,
+    ),
     case("glorot_normal", &[3, 3, 64, 128], "in-out", 1, F32),
     case("he_normal", &[784, 256], "in-out", 1, F32),
     case("he_uniform", &[3, 3, 3, 64], "in-out", 1, F32),
-    case("lecun_normal", &[512, 8, 64], "axes(in=[0], out=[1,2])", 1, F32),
-    case("lecun_uniform", &[12, 96, 40], "axes(in=[-2], out=[-1], batch=[0])", 1, F64),
-    case("variance_scaling(scale=0.1, mode=fan_avg, distribution=uniform)", &[96, 40], "out-in", 1, F32),
-    case("variance_scaling(scale=2, mode=fan_out, distribution=untruncated_normal)", &[128, 64, 4, 4], "transposed", 1, F32),
-    case("variance_scaling(mode=fan_geo_avg)", &[96, 40], "in-out", 1, F64),
-    case("variance_scaling(scale=3, mode=fan_out)", &[3, 5, 4, 32], "in-out", 4, F32),
+    case(
+        "lecun_normal",
+        &[512, 8, 64],
+        "axes(in=[0], out=[1,2])",
+        1,
+        F32,
+    ),
+    case(
+        "lecun_uniform",
+        &[12, 96, 40],
+        "axes(in=[-2], out=[-1], batch=[0])",
+        1,
+        F64,
+    ),
+    case(
+        "variance_scaling(scale=0.1, mode=fan_avg, distribution=uniform)",
+        &[96, 40],
+        "out-in",
+        1,
+        F32,
+    ),
+    case(
+        "variance_scaling(scale=2, mode=fan_out, distribution=untruncated_normal)",
+        &[128, 64, 4, 4],
+        "transposed",
+        1,
+        F32,
+    ),
+    case(
+        "variance_scaling(mode=fan_geo_avg)",
+        &[96, 40],
+        "in-out",
+        1,
+        F64,
+    ),
+    case(
+        "variance_scaling(scale=3, mode=fan_out)",
+        &[3, 5, 4, 32],
+        "in-out",
+        4,
+        F32,
+    ),
     case("xavier_uniform", &[512, 512], "out-in", 1, BF16),
-    case("kaiming_normal(nonlinearity=relu)", &[256, 784], "out-in", 1, F16),
+    case(
+        "kaiming_normal(nonlinearity=relu)",
+        &[256, 784],
+        "out-in",
+        1,
+        F16,
+    ),
     case("he_normal", &[3, 3, 64, 128], "in-out", 1, BF16),
     case("trunc_normal(std=0.02)", &[1000, 768], "out-in", 1, BF16),
 ];
@@ -123,7 +231,13 @@ pub fn draw(law: &Law, stream: Stream, n: usize, storage: Storage) -> Vec<f64> {
 ///
 /// # Errors
 /// If the case's scheme, layout or shape is invalid (never for the built-in cases).
-pub fn run_case(index: usize, case: &Case, n: usize, seed: u64, alpha: f64) -> Result<CaseReport, initspec::Error> {
+pub fn run_case(
+    index: usize,
+    case: &Case,
+    n: usize,
+    seed: u64,
+    alpha: f64,
+) -> Result<CaseReport, initspec::Error> {
     let scheme: Scheme = case.scheme.parse()?;
     let layout: Layout = case.layout.parse()?;
     let law = scheme.resolve(case.shape, &layout, case.groups)?;
@@ -147,7 +261,9 @@ mod tests {
     fn every_scalar_scheme_name_has_a_case() {
         for name in initspec::scheme::SCHEME_NAMES {
             assert!(
-                CASES.iter().any(|c| c.scheme.split('(').next() == Some(*name)),
+                CASES
+                    .iter()
+                    .any(|c| c.scheme.split('(').next() == Some(*name)),
                 "no conformance case for {name}"
             );
         }
@@ -156,7 +272,10 @@ mod tests {
     #[test]
     fn every_layout_and_storage_is_covered() {
         for layout in ["out-in", "in-out", "transposed", "axes("] {
-            assert!(CASES.iter().any(|c| c.layout.starts_with(layout)), "{layout}");
+            assert!(
+                CASES.iter().any(|c| c.layout.starts_with(layout)),
+                "{layout}"
+            );
         }
         for storage in [F64, F32, BF16, F16] {
             assert!(CASES.iter().any(|c| c.storage == storage), "{storage}");

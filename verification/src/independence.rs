@@ -127,7 +127,9 @@ mod tests {
 
     #[test]
     fn perfectly_correlated_and_anticorrelated_sequences() {
-        let x: Vec<f64> = (0..1000).map(|i| ((i * 7919) % 1000) as f64 - 499.5).collect();
+        let x: Vec<f64> = (0..1000)
+            .map(|i| ((i * 7919) % 1000) as f64 - 499.5)
+            .collect();
         let same = cross_correlation(&x, &x, 0.0);
         assert_eq!((same.r, same.identical, same.n), (1.0, 1000, 1000));
         assert!((same.statistic - 1000f64.sqrt()).abs() < 1e-12);

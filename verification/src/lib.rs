@@ -9,10 +9,17 @@
 //!   rounded to that format.
 //! - [`check`]: the battery of checks of one sample and its verdict.
 //! - [`conformance`]: the built-in cases of `initspec verify`.
+//! - [`audit`] and [`identify`]: a tensor from anywhere against its claimed scheme, and
+//!   which laws fit it.
+//! - [`calibrate`]: measured false-positive rates and power of every check.
+//! - [`independence`]: checks that two tensors (or neighbours in one) are uncorrelated.
 
+pub mod audit;
 pub mod calibrate;
 pub mod check;
 pub mod conformance;
 pub mod gof;
+pub mod identify;
 pub mod independence;
+pub mod propagation;
 pub mod storage;

@@ -54,11 +54,27 @@ impl Storage {
     pub fn cell(self, x: f64) -> (f64, f64) {
         let (down, up) = match self {
             Storage::F64 | Storage::F32 => return (x, x),
-            Storage::BF16 => neighbours(x, |v| bf16::from_f64(v).to_bits(), |b| bf16::from_bits(b).to_f64()),
-            Storage::F16 => neighbours(x, |v| f16::from_f64(v).to_bits(), |b| f16::from_bits(b).to_f64()),
+            Storage::BF16 => neighbours(
+                x,
+                |v| bf16::from_f64(v).to_bits(),
+                |b| bf16::from_bits(b).to_f64(),
+            ),
+            Storage::F16 => neighbours(
+                x,
+                |v| f16::from_f64(v).to_bits(),
+                |b| f16::from_bits(b).to_f64(),
+            ),
         };
-        let low = if down.is_finite() { 0.5 * (down + x) } else { f64::NEG_INFINITY };
-        let high = if up.is_finite() { 0.5 * (x + up) } else { f64::INFINITY };
+        let low = if down.is_finite() {
+            0.5 * (down + x)
+        } else {
+            f64::NEG_INFINITY
+        };
+        let high = if up.is_finite() {
+            0.5 * (x + up)
+        } else {
+            f64::INFINITY
+        };
         (low, high)
     }
 }
@@ -104,7 +120,10 @@ mod tests {
         assert!(low < 0.0 && high > 0.0 && high < 1e-38);
         // Values just inside a cell round to its centre.
         assert_eq!(Storage::BF16.round(1.0 + 2f64.powi(-8) * 0.99), 1.0);
-        assert_eq!(Storage::F16.round(1.0 + 2f64.powi(-11) * 1.01), 1.0 + 2f64.powi(-10));
+        assert_eq!(
+            Storage::F16.round(1.0 + 2f64.powi(-11) * 1.01),
+            1.0 + 2f64.powi(-10)
+        );
         let (low, high) = Storage::F16.cell(65504.0);
         assert_eq!((low, high), (65504.0 - 16.0, f64::INFINITY));
         assert_eq!(Storage::F32.cell(0.3), (0.3, 0.3));

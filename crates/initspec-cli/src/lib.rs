@@ -4,10 +4,13 @@
 //! 0 success / conforms, 1 does not conform, 2 usage or input error.
 
 pub mod args;
+pub mod audit;
 pub mod bench;
 pub mod calibrate;
 pub mod error;
 pub mod format;
+pub mod identify;
+pub mod input;
 pub mod propagate;
 pub mod sample;
 pub mod svg;

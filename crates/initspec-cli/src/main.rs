@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use initspec_cli::args::{parse_layout, parse_scheme, parse_shape};
 use initspec_cli::format::Dtype;
-use initspec_cli::{CliError, sample, verify};
+use initspec_cli::{CliError, audit, calibrate, identify, sample, verify};
 
 /// The reference implementation and auditor of neural-network weight initialization.
 #[derive(Parser, Debug)]
@@ -25,6 +25,12 @@ enum Command {
     Sample(SampleArgs),
     /// Check every built-in scheme against its exact law (the conformance suite).
     Verify(VerifyArgs),
+    /// Hold weights from a .npy or .safetensors file against the scheme they claim.
+    Audit(audit::AuditArgs),
+    /// Say which known laws fit the weights in a file, best first.
+    Identify(identify::IdentifyArgs),
+    /// Measure the false-positive rate and power of each check of the audit.
+    Calibrate(calibrate::CalibrateArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -129,13 +135,36 @@ fn run_sample(args: &SampleArgs) -> Result<i32, CliError> {
     Ok(0)
 }
 
+/// A reader that stops early (`initspec verify | head`) closes the pipe; printing then fails
+/// with `BrokenPipe`, which `println!` turns into a panic. That is not an error of ours: exit
+/// quietly, as Unix tools do. Any other panic keeps the default report.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Sample(args) => run_sample(args),
         Command::Verify(args) => with_threads(args.threads, || {
             verify::run(args.samples, args.seed, args.alpha, args.json)
         }),
+        Command::Audit(args) => audit::run(args),
+        Command::Identify(args) => identify::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

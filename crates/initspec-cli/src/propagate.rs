@@ -104,7 +104,7 @@ pub struct PropagateReport {
     pub request: PropagateRequest,
     /// Per layer, first first.
     pub layers: Vec<LayerReport>,
-    /// Each layer's post-activations (kept for the plot).
+    /// Each layer's post-activations when kept for the plot, else empty.
     pub posts: Vec<Vec<f64>>,
 }
 
@@ -192,11 +192,14 @@ fn gaussian(seed: u64, name: &str, rows: usize, cols: usize) -> Result<Array2<f6
     Array2::from_shape_vec((rows, cols), data).map_err(|e| CliError::new(e.to_string()))
 }
 
-/// Runs the experiment.
+/// Runs the experiment; `keep_posts` keeps every post-activation for [`figure`].
 ///
 /// # Errors
 /// A scheme that does not resolve for a layer's shape.
-pub fn propagate(request: &PropagateRequest) -> Result<PropagateReport, CliError> {
+pub fn propagate(
+    request: &PropagateRequest,
+    keep_posts: bool,
+) -> Result<PropagateReport, CliError> {
     let widths = &request.widths;
     let laws = (1..widths.len())
         .map(|l| {
@@ -249,11 +252,15 @@ pub fn propagate(request: &PropagateRequest) -> Result<PropagateReport, CliError
             gradients: gradients.as_ref().map(|g| g[i]),
         })
         .collect();
-    let posts = forward
-        .layers()
-        .iter()
-        .map(|l| l.post().iter().copied().collect())
-        .collect();
+    let posts = if keep_posts {
+        forward
+            .layers()
+            .iter()
+            .map(|l| l.post().iter().copied().collect())
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(PropagateReport {
         request: request.clone(),
         layers,
@@ -490,7 +497,7 @@ pub fn figure(report: &PropagateReport) -> String {
 /// Any invalid option ([`PropagateRequest::from_args`]) or an unwritable plot path.
 pub fn run(args: &PropagateArgs) -> Result<i32, CliError> {
     let request = PropagateRequest::from_args(args)?;
-    let report = propagate(&request)?;
+    let report = propagate(&request, args.plot.is_some())?;
     if let Some(path) = &args.plot {
         svg::write_svg(path, &figure(&report))?;
     }
@@ -555,7 +562,7 @@ mod tests {
         a.widths = Some("60,120,40,80".into());
         a.depth = None;
         a.width = None;
-        let report = propagate(&PropagateRequest::from_args(&a).unwrap()).unwrap();
+        let report = propagate(&PropagateRequest::from_args(&a).unwrap(), false).unwrap();
         let v = to_json(&report);
         let layers = v["layers"].as_array().unwrap();
         assert_eq!(layers.len(), 3);
@@ -591,7 +598,7 @@ mod tests {
     #[test]
     fn nonzero_mean_has_no_prediction() {
         let a = args("uniform(a=0, b=0.1)", "tanh");
-        let report = propagate(&PropagateRequest::from_args(&a).unwrap()).unwrap();
+        let report = propagate(&PropagateRequest::from_args(&a).unwrap(), false).unwrap();
         assert!(report.layers[0].predicted.pre_std.is_none());
         assert!(table(&report).contains("unavailable"));
     }

@@ -141,7 +141,7 @@ pub fn propagation_svg(
     );
     let _ = writeln!(
         s,
-        r#"<text x="{MARGIN}" y="44" font-size="12" fill="#444">{}</text>"#,
+        r##"<text x="{MARGIN}" y="44" font-size="12" fill="#444">{}</text>"##,
         esc(subtitle)
     );
     // Histograms.

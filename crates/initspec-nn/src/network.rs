@@ -351,16 +351,17 @@ impl Network {
             let trace = &forward.layers[l];
             let mut g_pre = upstream.clone();
             g_pre.zip_mut_with(&trace.pre, |g, &z| *g *= self.activation.derivative(z));
-            let g_linear = match &trace.cache {
-                Some(cache) => batch_norm_backward(trace.pre.view(), g_pre.view(), cache),
-                None => g_pre.clone(),
-            };
+            let bn_grad = trace
+                .cache
+                .as_ref()
+                .map(|cache| batch_norm_backward(trace.pre.view(), g_pre.view(), cache));
+            let g_linear = bn_grad.as_ref().unwrap_or(&g_pre);
             let x = if l == 0 {
                 forward.input.view()
             } else {
                 forward.layers[l - 1].post.view()
             };
-            weights[l] = x.t().dot(&g_linear);
+            weights[l] = x.t().dot(g_linear);
             let g_x = g_linear.dot(&self.weights[l].t());
             post[l] = std::mem::replace(&mut upstream, g_x);
             pre[l] = g_pre;

@@ -123,6 +123,11 @@ pub enum Error {
         /// The number of groups.
         groups: usize,
     },
+    /// `groups` other than 1 with [`crate::Layout::Axes`], whose axes state the fans directly.
+    GroupsWithAxes {
+        /// The number of groups given.
+        groups: usize,
+    },
     /// An explicit axis is out of range or used twice.
     InvalidAxis {
         /// The axis as written (negative axes count from the end).
@@ -252,6 +257,10 @@ impl fmt::Display for Error {
                     )
                 }
             }
+            Error::GroupsWithAxes { groups } => write!(
+                f,
+                "groups ({groups}) cannot be combined with explicit axes, which state the fans directly; fold the groups into the axes"
+            ),
             Error::InvalidAxis { axis, rank } => {
                 write!(
                     f,

@@ -10,7 +10,7 @@
 //! OutIn         [out, in/g, *k]    shape[1]·rf         shape[0]/g·rf      (PyTorch Linear/Conv)
 //! InOut         [*k, in/g, out]    shape[-2]·rf        shape[-1]/g·rf     (Keras, JAX, x @ W)
 //! Transposed    [in, out/g, *k]    shape[0]/g·rf       shape[1]·rf        (PyTorch ConvTranspose)
-//! Axes          any                Π in_axes·rf        Π out_axes/g·rf    (JAX variance_scaling)
+//! Axes          any                Π in_axes·rf        Π out_axes·rf      (JAX variance_scaling; g = 1)
 //! ```
 //!
 //! With `g = 1` and [`Layout::OutIn`] the numbers are exactly PyTorch's
@@ -35,11 +35,12 @@ pub enum Layout {
     Transposed,
     /// Explicit axes, as JAX's `variance_scaling(in_axis, out_axis, batch_axis)`: every dim
     /// that is in none of the lists is part of the receptive field; batch dims count in
-    /// neither fan. Negative axes count from the end.
+    /// neither fan. Negative axes count from the end. The axes state the fans directly, so
+    /// `groups` must be 1.
     Axes {
         /// Axes whose product is the input size.
         in_axes: Vec<isize>,
-        /// Axes whose product is the output size (divided by the groups).
+        /// Axes whose product is the output size.
         out_axes: Vec<isize>,
         /// Axes that index independent weights (e.g. stacked layers or heads).
         batch_axes: Vec<isize>,
@@ -253,9 +254,11 @@ fn raw_fans(shape: &[usize], layout: &Layout, groups: usize) -> Result<(u64, u64
             let outs = resolve(out_axes)?;
             resolve(batch_axes)?;
             let rf = product((0..rank).filter(|&i| !used[i]).map(|i| shape[i]), shape)?;
+            if groups != 1 {
+                return Err(Error::GroupsWithAxes { groups });
+            }
             let in_size = product(ins.iter().map(|&i| shape[i]), shape)?;
             let out_size = product(outs.iter().map(|&i| shape[i]), shape)?;
-            let out_size = divide_groups(out_size as usize, groups)? as u64;
             (in_size * rf, out_size * rf)
         }
     };
@@ -433,6 +436,11 @@ mod tests {
             Fans::of_shape(&[3, 4], &repeated, 1),
             Err(Error::InvalidAxis { axis: 0, rank: 2 })
         ));
+        let axes: Layout = "axes(in=[0],out=[1])".parse().unwrap();
+        assert_eq!(
+            Fans::of_shape(&[4, 4], &axes, 2),
+            Err(Error::GroupsWithAxes { groups: 2 })
+        );
         let far: Layout = "axes(in=[0],out=[-3])".parse().unwrap();
         assert!(matches!(
             Fans::of_shape(&[3, 4], &far, 1),

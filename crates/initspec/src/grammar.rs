@@ -69,18 +69,18 @@ pub(crate) fn split(input: &str) -> Result<RawScheme> {
     })
 }
 
-/// Formats a number in the shortest form that parses back to the same `f64`: integers
-/// without a fraction (`2`, `-0`), plain decimals for moderate magnitudes (`0.03125`), and
-/// exponent notation otherwise (`1e-7`, `2.5e20`).
+/// Formats a number in the shortest form that parses back to the same `f64`: positional
+/// notation for 0 and for `10⁻⁴ ≤ |x| < 10¹⁶` (integers without a fraction: `2`, `-0`,
+/// `0.03125`), scientific notation otherwise (`1e-7`, `2.5e20`, `1e16`).
 pub fn format_number(x: f64) -> String {
-    if x == x.trunc() && x.abs() < 1e15 {
+    if x == x.trunc() && x.abs() < 1e16 {
         if x == 0.0 && x.is_sign_negative() {
             return "-0".to_string();
         }
         return format!("{}", x as i64);
     }
     let magnitude = x.abs();
-    if (1e-4..1e15).contains(&magnitude) {
+    if (1e-4..1e16).contains(&magnitude) {
         format!("{x}")
     } else {
         format!("{x:e}")
@@ -133,6 +133,10 @@ mod tests {
         assert_eq!(format_number(0.03125), "0.03125");
         assert_eq!(format_number(1e-7), "1e-7");
         assert_eq!(format_number(2.5e20), "2.5e20");
+        assert_eq!(format_number(1e15), "1000000000000000");
+        assert_eq!(format_number(1e16), "1e16");
+        assert_eq!(format_number(0.0001), "0.0001");
+        assert_eq!(format_number(9.9e-5), "9.9e-5");
         for x in [
             0.1 + 0.2,
             -1.0 / 3.0,

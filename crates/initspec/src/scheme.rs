@@ -125,6 +125,9 @@ enum Kind {
     XavierNormal {
         gain: f64,
     },
+    GlorotUniform {
+        gain: f64,
+    },
     KaimingUniform {
         a: f64,
         mode: FanMode,
@@ -258,16 +261,27 @@ impl Scheme {
         Ok(scheme)
     }
 
-    /// `xavier_uniform(gain=1)` (alias `glorot_uniform`): `U(±gain·√(6/(fan_in + fan_out)))`
-    /// (Glorot & Bengio 2010).
+    /// `xavier_uniform(gain=1)`: `U(±gain·√(6/(fan_in + fan_out)))` (Glorot & Bengio 2010),
+    /// evaluated as PyTorch's `xavier_uniform_`.
     ///
     /// # Errors
     /// `gain` not finite or not > 0.
-    #[doc(alias = "glorot_uniform")]
     pub fn xavier_uniform(gain: f64) -> Result<Scheme> {
         positive("gain", gain)?;
         Ok(Scheme {
             kind: Kind::XavierUniform { gain },
+        })
+    }
+
+    /// `glorot_uniform(gain=1)`: the law of [`Scheme::xavier_uniform`], evaluated as Keras'
+    /// `GlorotUniform` (`limit = √(3·gain²/fan_avg)`); the two can differ in the last bit.
+    ///
+    /// # Errors
+    /// `gain` not finite or not > 0.
+    pub fn glorot_uniform(gain: f64) -> Result<Scheme> {
+        positive("gain", gain)?;
+        Ok(Scheme {
+            kind: Kind::GlorotUniform { gain },
         })
     }
 
@@ -381,7 +395,7 @@ impl Scheme {
         })
     }
 
-    /// The canonical name (`glorot_uniform` is spelled `xavier_uniform`).
+    /// The scheme's name.
     pub fn name(&self) -> &'static str {
         match self.kind {
             Kind::Zeros => "zeros",
@@ -393,6 +407,7 @@ impl Scheme {
             Kind::TruncatedNormal { .. } => "truncated_normal",
             Kind::XavierUniform { .. } => "xavier_uniform",
             Kind::XavierNormal { .. } => "xavier_normal",
+            Kind::GlorotUniform { .. } => "glorot_uniform",
             Kind::KaimingUniform { .. } => "kaiming_uniform",
             Kind::KaimingNormal { .. } => "kaiming_normal",
             Kind::GlorotNormal => "glorot_normal",
@@ -468,6 +483,11 @@ impl Scheme {
             Kind::XavierNormal { gain } => {
                 let std = gain * (2.0 / (fans.fan_in() as f64 + fans.fan_out() as f64)).sqrt();
                 Law::Normal(Normal::new(0.0, std)?)
+            }
+            Kind::GlorotUniform { gain } => {
+                // keras: scale /= max(1.0, (fan_in + fan_out) / 2.0); limit = math.sqrt(3.0 * scale)
+                let variance = gain * gain / fans.get(FanMode::FanAvg);
+                Law::Uniform(Uniform::symmetric((3.0 * variance).sqrt())?)
             }
             Kind::KaimingUniform {
                 a,
@@ -577,7 +597,9 @@ impl Scheme {
                 ("lower", Number(lower)),
                 ("upper", Number(upper)),
             ],
-            Kind::XavierUniform { gain } | Kind::XavierNormal { gain } => {
+            Kind::XavierUniform { gain }
+            | Kind::XavierNormal { gain }
+            | Kind::GlorotUniform { gain } => {
                 vec![("gain", Number(gain))]
             }
             Kind::KaimingUniform {
@@ -792,8 +814,11 @@ impl FromStr for Scheme {
                     p.number("upper", Some(2.0))?,
                 )
             }
-            "xavier_uniform" | "glorot_uniform" => {
+            "xavier_uniform" => {
                 Scheme::xavier_uniform(params(&["gain"])?.number("gain", Some(1.0))?)
+            }
+            "glorot_uniform" => {
+                Scheme::glorot_uniform(params(&["gain"])?.number("gain", Some(1.0))?)
             }
             "xavier_normal" => Scheme::xavier_normal(params(&["gain"])?.number("gain", Some(1.0))?),
             "kaiming_uniform" | "kaiming_normal" => {
@@ -895,7 +920,8 @@ mod tests {
     fn pytorch_schemes_reproduce_torch_values() {
         // math.sqrt(3.0) * (1.0 * math.sqrt(2.0 / float(784 + 256)))
         assert_eq!(bound(law("xavier_uniform", 784, 256)), 0.07595545253127499);
-        assert_eq!(bound(law("glorot_uniform", 784, 256)), 0.07595545253127499);
+        // keras: math.sqrt(3.0 * (1.0 / max(1.0, (784 + 256) / 2.0))), one ulp from torch's value
+        assert_eq!(bound(law("glorot_uniform", 784, 256)), 0.075955452531275);
         assert_eq!(
             std(law("xavier_normal(gain=2)", 784, 256)),
             0.08770580193070292
@@ -1008,7 +1034,7 @@ mod tests {
             ("constant(value=0.5)", "constant(value=0.5)"),
             ("uniform(b=1)", "uniform"),
             ("uniform(a=-1)", "uniform(a=-1)"),
-            ("glorot_uniform(gain=1.5)", "xavier_uniform(gain=1.5)"),
+            ("glorot_uniform(gain=1.5)", "glorot_uniform(gain=1.5)"),
             (
                 "kaiming_normal(nonlinearity=relu, mode=FAN_OUT)",
                 "kaiming_normal(mode=fan_out, nonlinearity=relu)",

@@ -31,6 +31,7 @@ use std::sync::OnceLock;
 
 use super::Element;
 use super::Job;
+use super::element::OutSlice;
 
 /// The instruction sets a fill kernel can be compiled for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -106,9 +107,7 @@ pub const KERNEL_ENV: &str = "INITSPEC_KERNEL";
 impl KernelPath {
     /// The path compiled for the crate's default target; always available.
     pub fn baseline() -> KernelPath {
-        KernelPath {
-            isa: Isa::Baseline,
-        }
+        KernelPath { isa: Isa::Baseline }
     }
 
     /// The path for `isa`, or `None` when this CPU does not support it.
@@ -150,7 +149,23 @@ impl fmt::Display for KernelPath {
 }
 
 /// Runs `job` on `out` (elements `start..`) with the kernels compiled for `path`.
-pub(super) fn fill<T: Element>(path: KernelPath, job: &Job<'_>, start: u64, out: &mut [T]) {
+///
+/// Not generic and never inlined: every instantiation of the kernels (four element types ×
+/// three instruction sets) happens here, once, in this crate. A generic entry point would be
+/// monomorphized again in every downstream crate and test binary, multiplying build times.
+#[inline(never)]
+pub(super) fn fill_slice(path: KernelPath, job: &Job<'_>, start: u64, out: OutSlice<'_>) {
+    match out {
+        OutSlice::F32(out) => fill(path, job, start, out),
+        OutSlice::F64(out) => fill(path, job, start, out),
+        OutSlice::Bf16(out) => fill(path, job, start, out),
+        OutSlice::F16(out) => fill(path, job, start, out),
+    }
+}
+
+/// Runs `job` on `out` (elements `start..`) with the kernels compiled for `path`.
+#[inline(always)]
+fn fill<T: Element>(path: KernelPath, job: &Job<'_>, start: u64, out: &mut [T]) {
     match path.isa {
         #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
         // SAFETY: a `KernelPath` with `Isa::Avx512` exists only after AVX-512 F/DQ/BW/VL

@@ -34,18 +34,22 @@ pub(crate) const TILE: usize = 2 * BLOCKS;
 /// 2⁻⁵³.
 const TWO_M53: f64 = 1.0 / 9_007_199_254_740_992.0;
 
-/// The two 64-bit words of the tile's 16 blocks: `wide[k][j]` = `W_k` of block `16·tile + j`.
+/// The two 64-bit words of the tile's blocks: `wide[k][j]` = `W_k` of block `BLOCKS·tile + j`.
 #[inline(always)]
 fn tile_words(key: [u32; 2], tile: u64) -> [[u64; BLOCKS]; 2] {
     let first = tile * BLOCKS as u64;
-    let lo: [u32; BLOCKS] = std::array::from_fn(|j| (first + j as u64) as u32);
-    let hi: [u32; BLOCKS] = std::array::from_fn(|j| ((first + j as u64) >> 32) as u32);
-    let words = philox_lanes(&lo, &hi, 0, key);
+    let mut lo = [0u32; BLOCKS];
+    let mut hi = [0u32; BLOCKS];
+    for j in 0..BLOCKS {
+        let block = first + j as u64;
+        lo[j] = block as u32;
+        hi[j] = (block >> 32) as u32;
+    }
+    let w = philox_lanes(&lo, &hi, 0, key);
     let mut wide = [[0u64; BLOCKS]; 2];
-    for k in 0..2 {
-        for j in 0..BLOCKS {
-            wide[k][j] = (u64::from(words[2 * k + 1][j]) << 32) | u64::from(words[2 * k][j]);
-        }
+    for j in 0..BLOCKS {
+        wide[0][j] = (u64::from(w[1][j]) << 32) | u64::from(w[0][j]);
+        wide[1][j] = (u64::from(w[3][j]) << 32) | u64::from(w[2][j]);
     }
     wide
 }
@@ -72,8 +76,8 @@ impl TileKernel<f64, TILE> for Uniform {
     fn tile(&self, tile: u64, out: &mut [f64; TILE]) {
         let wide = tile_words(self.key, tile);
         let mut v = [[0f64; BLOCKS]; 2];
-        for k in 0..2 {
-            for j in 0..BLOCKS {
+        for j in 0..BLOCKS {
+            for k in 0..2 {
                 let u = u64_to_f64_exact(wide[k][j] >> 11) * TWO_M53;
                 v[k][j] = (self.a + self.width * u).min(self.below_b);
             }
@@ -124,7 +128,7 @@ impl TileKernel<f64, TILE> for Truncated {
         let wide = tile_words(self.key, tile);
         for j in 0..BLOCKS {
             for k in 0..2 {
-                out[2 * j + k] = truncated_value(&self.plan, wide[k][j]);
+                out[2 * j + k] = truncated(&self.plan, wide[k][j]);
             }
         }
     }
@@ -132,7 +136,7 @@ impl TileKernel<f64, TILE> for Truncated {
 
 /// One truncated normal from one 64-bit word, by inversion from the nearer tail.
 #[inline(always)]
-fn truncated_value(plan: &TruncatedPlan<f64>, w: u64) -> f64 {
+fn truncated(plan: &TruncatedPlan<f64>, w: u64) -> f64 {
     let u = u64_to_f64_exact(((w >> 12) << 1) | 1) * TWO_M53;
     let p = plan.lower + u * plan.mass;
     let q = plan.upper + (1.0 - u) * plan.mass;

@@ -19,6 +19,20 @@ pub enum Precision {
     Double,
 }
 
+/// A mutable slice of one of the four element types.
+#[doc(hidden)]
+#[derive(Debug)]
+pub enum OutSlice<'a> {
+    /// `f32` elements.
+    F32(&'a mut [f32]),
+    /// `f64` elements.
+    F64(&'a mut [f64]),
+    /// `bf16` elements.
+    Bf16(&'a mut [bf16]),
+    /// `f16` elements.
+    F16(&'a mut [f16]),
+}
+
 /// A storage type for weights: `f32`, `f64`, `bf16` or `f16`.
 ///
 /// `bf16` and `f16` are drawn in single precision and rounded to the nearest representable
@@ -34,6 +48,10 @@ pub trait Element: Copy + Default + Send + Sync + sealed::Sealed + 'static {
     fn from_f64(x: f64) -> Self;
     /// The stored value, exactly, as `f64`.
     fn to_f64(self) -> f64;
+    /// `out` as one of the four concrete slice types, so that the kernels are compiled once,
+    /// in this crate, and not again in every crate that fills a tensor.
+    #[doc(hidden)]
+    fn as_out_slice(out: &mut [Self]) -> OutSlice<'_>;
     /// `out` itself when `Self` is `f32` (the kernels then write into it directly).
     #[doc(hidden)]
     fn as_f32_slice(out: &mut [Self]) -> Option<&mut [f32]> {
@@ -50,6 +68,9 @@ pub trait Element: Copy + Default + Send + Sync + sealed::Sealed + 'static {
 
 impl Element for f32 {
     const NAME: &'static str = "f32";
+    fn as_out_slice(out: &mut [Self]) -> OutSlice<'_> {
+        OutSlice::F32(out)
+    }
     const PRECISION: Precision = Precision::Single;
     fn from_f32(x: f32) -> Self {
         x
@@ -67,6 +88,9 @@ impl Element for f32 {
 
 impl Element for f64 {
     const NAME: &'static str = "f64";
+    fn as_out_slice(out: &mut [Self]) -> OutSlice<'_> {
+        OutSlice::F64(out)
+    }
     const PRECISION: Precision = Precision::Double;
     fn from_f32(x: f32) -> Self {
         f64::from(x)
@@ -84,6 +108,9 @@ impl Element for f64 {
 
 impl Element for bf16 {
     const NAME: &'static str = "bf16";
+    fn as_out_slice(out: &mut [Self]) -> OutSlice<'_> {
+        OutSlice::Bf16(out)
+    }
     const PRECISION: Precision = Precision::Single;
     fn from_f32(x: f32) -> Self {
         bf16::from_f32(x)
@@ -98,6 +125,9 @@ impl Element for bf16 {
 
 impl Element for f16 {
     const NAME: &'static str = "f16";
+    fn as_out_slice(out: &mut [Self]) -> OutSlice<'_> {
+        OutSlice::F16(out)
+    }
     const PRECISION: Precision = Precision::Single;
     fn from_f32(x: f32) -> Self {
         f16::from_f32(x)

@@ -97,7 +97,7 @@ const MAGIC_I64: f64 = 6_755_399_441_055_744.0;
 const TWO_52: f64 = 4_503_599_627_370_496.0;
 
 /// `n as f64` for `|n| < 2⁵¹`, exactly, with integer and float operations that vectorize on
-/// every x86 level (SSE2/AVX2 have no vector `i64 → f64` conversion).
+/// every x86 level (SSE2/AVX2 have no vector `i64 → f64` conversion):
 ///
 /// ```text
 /// bits(1.5·2⁵²) + n  is the float 1.5·2⁵² + n  (same exponent);  subtract 1.5·2⁵² (exact)
@@ -115,6 +115,14 @@ pub(crate) fn u64_to_f64_exact(n: u64) -> f64 {
     let h = f64::from_bits(TWO_52.to_bits() | (n >> 21)) - TWO_52;
     let l = f64::from_bits(TWO_52.to_bits() | (n & 0x1f_ffff)) - TWO_52;
     h * 2_097_152.0 + l
+}
+
+/// `x` limited to `[lo, hi]` as `f32::clamp` does, without its panicking check (which
+/// would keep a loop from vectorizing); the plans guarantee `lo ≤ hi`.
+#[inline(always)]
+pub(crate) fn clamp_f32(x: f32, lo: f32, hi: f32) -> f32 {
+    let x = if x < lo { lo } else { x };
+    if x > hi { hi } else { x }
 }
 
 /// `ln 2` split so that `k·LN2_HI` is exact for |k| < 2¹¹ (fdlibm).
@@ -204,6 +212,15 @@ pub(crate) fn cos_sin_turns_f64(k: u64) -> (f64, f64) {
 /// P. J. Acklam, "An algorithm for computing the inverse normal CDF", 2003.
 #[inline(always)]
 pub(crate) fn probit_lower_f32(t: f32) -> f32 {
+    let central = probit_central_f32(t);
+    let tail = probit_tail_f32(t);
+    if t < PROBIT_SPLIT_F32 { tail } else { central }
+}
+
+/// The central branch of [`probit_lower_f32`] (Giles), exactly as it computes it; on its own
+/// for laws whose every `t` is at least [`PROBIT_SPLIT_F32`], where the tail is never chosen.
+#[inline(always)]
+pub(crate) fn probit_central_f32(t: f32) -> f32 {
     // Giles, central branch (w < 5 ⇔ t > 0.00169).
     let w = -ln_f32(4.0 * t * (1.0 - t)) - 2.5;
     let mut p = 2.810_226_4e-8_f32;
@@ -215,8 +232,12 @@ pub(crate) fn probit_lower_f32(t: f32) -> f32 {
     p = -4.177_681_6e-3 + p * w;
     p = 2.466_407_3e-1 + p * w;
     p = 1.501_409_4 + p * w;
-    let central = std::f32::consts::SQRT_2 * p * (2.0 * t - 1.0);
-    // Acklam, lower tail.
+    std::f32::consts::SQRT_2 * p * (2.0 * t - 1.0)
+}
+
+/// The tail branch of [`probit_lower_f32`] (Acklam).
+#[inline(always)]
+fn probit_tail_f32(t: f32) -> f32 {
     let q = (-2.0 * ln_f32(t)).max(0.0).sqrt();
     let num = ((((-7.784_894e-3_f32 * q - 3.223_964_6e-1) * q - 2.400_758_3) * q - 2.549_732_5)
         * q
@@ -225,13 +246,12 @@ pub(crate) fn probit_lower_f32(t: f32) -> f32 {
         + 2.938_164;
     let den =
         (((7.784_695_7e-3_f32 * q + 3.224_671_3e-1) * q + 2.445_134_1) * q + 3.754_408_7) * q + 1.0;
-    let tail = num / den;
-    if t < PROBIT_SPLIT_F32 { tail } else { central }
+    num / den
 }
 
 /// Where [`probit_lower_f32`] switches from Acklam's tail to Giles' central branch:
 /// `4t(1 − t) = e⁻⁵`, the end of Giles' central range.
-const PROBIT_SPLIT_F32: f32 = 0.001_692;
+pub(crate) const PROBIT_SPLIT_F32: f32 = 0.001_692;
 
 #[cfg(test)]
 mod tests {
@@ -246,7 +266,9 @@ mod tests {
     fn exact_integer_conversions_match_casts() {
         let mut n = 0x243f_6a88_85a3_08d3u64;
         for _ in 0..100_000 {
-            n = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            n = n
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             let wide = n >> 11;
             assert_eq!(u64_to_f64_exact(wide), wide as f64, "{wide}");
             assert_eq!(u64_to_f64_exact(wide + 1), (wide + 1) as f64);
@@ -259,6 +281,10 @@ mod tests {
         for n in [0, 1, -1, (1 << 50) - 1, -(1 << 50), 1023, -1074] {
             assert_eq!(i64_to_f64_exact(n), n as f64);
         }
+        for (x, lo, hi) in [(0.5f32, -1.0, 1.0), (-3.0, -1.0, 1.0), (3.0, -1.0, 1.0)] {
+            assert_eq!(clamp_f32(x, lo, hi), x.clamp(lo, hi));
+        }
+        assert!(clamp_f32(f32::NAN, -1.0, 1.0).is_nan());
     }
 
     #[test]

@@ -1,0 +1,189 @@
+//! `initspec audit`: hold weights from anywhere against the scheme they claim.
+//!
+//! Exit status 0 when every tensor conforms, 1 when any does not, 2 for unreadable input or
+//! a scheme that cannot apply to the tensor's shape.
+
+use std::path::PathBuf;
+
+use initspec_verify::audit::{Audit, INTERVAL_LEVEL, audit};
+use initspec_verify::check::is_exact;
+use serde::Serialize;
+
+use crate::args::{parse_layout, parse_scheme};
+use crate::error::CliError;
+use crate::input::load;
+
+/// Arguments of `initspec audit`.
+#[derive(clap::Args, Debug)]
+pub struct AuditArgs {
+    /// The weights: a .npy or .safetensors file.
+    pub file: PathBuf,
+    /// The scheme the weights claim to follow, e.g. `kaiming_uniform(a=2.23606797749979)`.
+    #[arg(long)]
+    pub scheme: String,
+    /// The tensor inside a .safetensors file (default: every tensor, each audited on its own).
+    #[arg(long)]
+    pub tensor: Option<String>,
+    /// Where the fans are: out-in (PyTorch), in-out (Keras/JAX), transposed, or axes(...).
+    #[arg(long, default_value = "out-in")]
+    pub layout: String,
+    /// Convolution groups.
+    #[arg(long, default_value_t = 1)]
+    pub groups: usize,
+    /// Family-wise significance level across the checks of one tensor (Holm).
+    #[arg(long, default_value_t = 1e-3)]
+    pub alpha: f64,
+    /// Print JSON instead of a report.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One tensor's audit in JSON.
+#[derive(Debug, Serialize)]
+struct AuditJson<'a> {
+    verdict: &'static str,
+    file: String,
+    tensor: Option<&'a str>,
+    #[serde(flatten)]
+    audit: &'a Audit,
+    alpha: f64,
+    checks: &'a [initspec_verify::check::Check],
+}
+
+fn word(pass: bool) -> &'static str {
+    if pass { "pass" } else { "fail" }
+}
+
+/// Runs the audit.
+///
+/// # Errors
+/// Unreadable input, a bad scheme or layout, a scheme that cannot apply to the shape.
+pub fn run(args: &AuditArgs) -> Result<i32, CliError> {
+    let scheme = parse_scheme(&args.scheme)?;
+    let layout = parse_layout(&args.layout)?;
+    if !(args.alpha > 0.0 && args.alpha < 1.0) {
+        return Err(CliError::new(format!(
+            "--alpha must lie in (0, 1), got {}",
+            args.alpha
+        )));
+    }
+    let tensors = load(&args.file, args.tensor.as_deref())?;
+    let mut audits = Vec::new();
+    for tensor in &tensors {
+        let result = audit(
+            tensor.data.values(),
+            tensor.data.shape(),
+            tensor.storage(),
+            &scheme,
+            &layout,
+            args.groups,
+            args.alpha,
+        )
+        .map_err(|e| {
+            let which = tensor
+                .name
+                .as_deref()
+                .map_or(String::new(), |n| format!(" tensor {n:?}"));
+            CliError::new(format!(
+                "cannot audit {}{which} (shape {:?}) as {scheme}: {e}",
+                args.file.display(),
+                tensor.data.shape()
+            ))
+        })?;
+        audits.push((tensor.name.as_deref(), result));
+    }
+    let pass = audits.iter().all(|(_, a)| a.verdict.pass);
+    let file = args.file.display().to_string();
+    if args.json {
+        let entries: Vec<AuditJson> = audits
+            .iter()
+            .map(|(name, a)| AuditJson {
+                verdict: word(a.verdict.pass),
+                file: file.clone(),
+                tensor: *name,
+                audit: a,
+                alpha: a.verdict.alpha,
+                checks: &a.verdict.checks,
+            })
+            .collect();
+        let value = if entries.len() == 1 {
+            serde_json::to_value(&entries[0])
+        } else {
+            serde_json::to_value(serde_json::json!({
+                "verdict": word(pass),
+                "file": file,
+                "scheme": scheme.to_string(),
+                "tensors": entries,
+            }))
+        }
+        .map_err(|e| CliError::new(e.to_string()))?;
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).map_err(|e| CliError::new(e.to_string()))?
+        );
+    } else {
+        for (name, a) in &audits {
+            print_report(&file, *name, a);
+        }
+        if audits.len() > 1 {
+            let failed = audits.iter().filter(|(_, a)| !a.verdict.pass).count();
+            println!(
+                "overall: {} ({} of {} tensors conform)",
+                word(pass).to_uppercase(),
+                audits.len() - failed,
+                audits.len()
+            );
+        }
+    }
+    Ok(if pass { 0 } else { 1 })
+}
+
+fn print_report(file: &str, name: Option<&str>, a: &Audit) {
+    let which = name.map_or(String::new(), |n| format!(" tensor {n:?}"));
+    println!(
+        "audit of {file}{which}: shape {:?} {}, n = {}",
+        a.shape, a.dtype, a.n
+    );
+    println!("  scheme    {}", a.scheme);
+    println!("  law       {}", a.law);
+    if let (Some(fan_in), Some(fan_out)) = (a.fan_in, a.fan_out) {
+        println!("  fans      fan_in {fan_in}, fan_out {fan_out}");
+    }
+    if let Some(v) = &a.variance {
+        println!(
+            "  variance  observed {:.6e}, expected {:.6e}: {:.4}× the spec ({:.1}% interval [{:.4}, {:.4}])",
+            v.observed,
+            v.expected,
+            v.ratio,
+            INTERVAL_LEVEL * 100.0,
+            v.ratio_low,
+            v.ratio_high
+        );
+    }
+    println!(
+        "  {:<17} {:>13} {:>11}  result  detail",
+        "check", "statistic", "p-value"
+    );
+    for c in &a.verdict.checks {
+        let p = if is_exact(&c.name) {
+            "exact".to_string()
+        } else {
+            format!("{:.3e}", c.p_value)
+        };
+        println!(
+            "  {:<17} {:>13.6e} {:>11}  {:<6}  {}",
+            c.name,
+            c.statistic,
+            p,
+            word(c.pass),
+            c.detail
+        );
+    }
+    println!(
+        "  verdict   {} at α = {:e} (Holm): {}",
+        word(a.verdict.pass).to_uppercase(),
+        a.verdict.alpha,
+        a.summary
+    );
+    println!();
+}

@@ -1,0 +1,302 @@
+//! Which laws fit a tensor, best first: the named schemes for its shape and layout, the
+//! well-known framework defaults, and the free families with fitted parameters.
+//!
+//! Every candidate is held against the same sorted sample with the full battery of
+//! [`crate::check`]; its p-value is the verdict's ([`Verdict::p_value`]: the smallest
+//! Holm-adjusted p-value of its checks). Named laws with p ≥ [`PLAUSIBLE`] rank first, then
+//! everything by p-value, then by the Kolmogorov–Smirnov distance. For large tensors a deterministic, evenly strided subsample
+//! of [`IDENTIFY_MAX_SAMPLES`] values is used. The p-values of fitted families are optimistic
+//! (their parameters were estimated from the same data), and they are labelled so.
+
+use initspec::{Fans, Law, Layout, Scheme};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::check::{Verdict, check_sorted};
+use crate::gof;
+use crate::storage::Storage;
+
+/// The most values identify tests against each candidate (2²⁰).
+pub const IDENTIFY_MAX_SAMPLES: usize = 1 << 20;
+
+/// One candidate law.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    /// The scheme string that yields the law for this shape and layout.
+    pub scheme: String,
+    /// The law, as its base-scheme string.
+    pub law: String,
+    /// The verdict's p-value (0 when an exact check such as the support fails).
+    pub p_value: f64,
+    /// The KS distance to the law.
+    pub ks_statistic: f64,
+    /// The observed variance as a multiple of the law's.
+    pub variance_ratio: f64,
+    /// Where the candidate comes from (`named scheme`, `PyTorch nn.Linear/ConvNd default`,
+    /// `fitted family`, ...).
+    pub origin: String,
+    /// The law itself.
+    #[serde(skip)]
+    pub law_value: Law,
+}
+
+/// The framework defaults worth naming, as (scheme, origin).
+const DEFAULTS: &[(&str, &str)] = &[
+    (
+        "kaiming_uniform(a=2.23606797749979)",
+        "PyTorch nn.Linear/nn.ConvNd default: U(±1/√fan_in)",
+    ),
+    ("glorot_uniform", "Keras Dense/Conv default"),
+    ("lecun_normal", "Flax Dense/Conv default"),
+    (
+        "kaiming_normal(nonlinearity=relu)",
+        "candle linear/conv default (Kaiming normal, ReLU gain)",
+    ),
+    (
+        "kaiming_uniform(nonlinearity=relu)",
+        "tch-rs Linear/Conv default (Kaiming uniform, ReLU gain)",
+    ),
+];
+
+/// The named fan-based schemes tried for every shape.
+const NAMED: &[&str] = &[
+    "xavier_uniform",
+    "xavier_normal",
+    "kaiming_uniform",
+    "kaiming_uniform(mode=fan_out)",
+    "kaiming_normal",
+    "kaiming_normal(mode=fan_out)",
+    "kaiming_normal(nonlinearity=tanh)",
+    "glorot_normal",
+    "he_normal",
+    "he_uniform",
+    "lecun_normal",
+    "lecun_uniform",
+    "variance_scaling(mode=fan_out)",
+    "variance_scaling(mode=fan_out, distribution=untruncated_normal)",
+    "variance_scaling(distribution=untruncated_normal)",
+    "variance_scaling(scale=2, mode=fan_out)",
+];
+
+/// A deterministic, evenly strided subsample of at most `max` values.
+pub fn subsample(values: &[f64], max: usize) -> Vec<f64> {
+    if values.len() <= max {
+        return values.to_vec();
+    }
+    let step = values.len() as f64 / max as f64;
+    (0..max)
+        .map(|i| values[(i as f64 * step) as usize])
+        .collect()
+}
+
+/// Candidate laws for `values` (a tensor of `shape` in `layout` with `groups`), best first.
+///
+/// # Example
+/// ```
+/// use initspec::{Law, Layout, Sampler, Stream};
+/// use initspec_verify::{identify::identify, storage::Storage};
+/// // What PyTorch's nn.Linear(96, 40) draws: U(±1/√96).
+/// let law: Law = format!("uniform(a={}, b={})", -1.0 / 96f64.sqrt(), 1.0 / 96f64.sqrt()).parse().unwrap();
+/// let mut w = vec![0f64; 40 * 96];
+/// Sampler::new(&law, Stream::new(1, "w")).fill(&mut w);
+/// let best = &identify(&w, &[40, 96], &Layout::OutIn, 1, Storage::F64)[0];
+/// assert_eq!(best.scheme, "kaiming_uniform(a=2.23606797749979)");
+/// ```
+pub fn identify(
+    values: &[f64],
+    shape: &[usize],
+    layout: &Layout,
+    groups: usize,
+    storage: Storage,
+) -> Vec<Candidate> {
+    let mut sorted = subsample(values, IDENTIFY_MAX_SAMPLES);
+    gof::sort_sample(&mut sorted);
+    let finite = sorted.iter().all(|x| x.is_finite());
+    let mut laws: Vec<(String, String, Law)> = Vec::new();
+    let mut push = |scheme: String, origin: String, law: Law| {
+        if !laws.iter().any(|(_, _, known)| same_law(known, &law)) {
+            laws.push((scheme, origin, law));
+        }
+    };
+    if let (Some(&first), Some(&last)) = (sorted.first(), sorted.last())
+        && first == last
+        && first.is_finite()
+    {
+        let scheme = match first {
+            0.0 => "zeros".to_string(),
+            1.0 => "ones".to_string(),
+            c => format!("constant(value={})", initspec::grammar::format_number(c)),
+        };
+        if let Ok(law) = scheme.parse::<Law>() {
+            push(scheme, "constant".to_string(), law);
+        }
+    }
+    if let Ok(fans) = Fans::of_shape(shape, layout, groups) {
+        for &(scheme, origin) in DEFAULTS {
+            add_scheme(&mut push, scheme, origin, &fans);
+        }
+        for scheme in NAMED {
+            add_scheme(&mut push, scheme, "named scheme", &fans);
+        }
+        if fans.fan_in() != fans.fan_out() {
+            for scheme in NAMED.iter().chain(DEFAULTS.iter().map(|(s, _)| s)) {
+                add_scheme(
+                    &mut push,
+                    scheme,
+                    "named scheme with fan_in and fan_out swapped",
+                    &fans.swapped(),
+                );
+            }
+        }
+    }
+    if finite {
+        for (scheme, law) in fitted(&sorted) {
+            push(scheme, FITTED.to_string(), law);
+        }
+    }
+    let mut candidates: Vec<Candidate> = laws
+        .into_par_iter()
+        .map(|(scheme, origin, law)| {
+            let verdict = check_sorted(&law, &sorted, storage, 1e-3);
+            candidate(scheme, origin, law, &verdict, &sorted)
+        })
+        .collect();
+    // Named laws that fit come first: a fitted family always fits its own data at least as
+    // well, so it ranks first only when no named law is plausible (p ≥ PLAUSIBLE).
+    candidates.sort_by(|a, b| {
+        b.is_plausible_named()
+            .cmp(&a.is_plausible_named())
+            .then(b.p_value.total_cmp(&a.p_value))
+            .then(a.ks_statistic.total_cmp(&b.ks_statistic))
+    });
+    candidates
+}
+
+/// The p-value at or above which a named candidate counts as plausible and outranks the
+/// fitted families.
+pub const PLAUSIBLE: f64 = 1e-3;
+
+/// Label of the fitted families' origin.
+const FITTED: &str = "fitted family (p-value optimistic: parameters estimated)";
+
+impl Candidate {
+    /// A named scheme or default (not a fitted family) with p ≥ [`PLAUSIBLE`].
+    pub fn is_plausible_named(&self) -> bool {
+        self.p_value >= PLAUSIBLE && self.origin != FITTED
+    }
+}
+
+fn candidate(
+    scheme: String,
+    origin: String,
+    law: Law,
+    verdict: &Verdict,
+    sorted: &[f64],
+) -> Candidate {
+    Candidate {
+        scheme,
+        law: law.to_string(),
+        p_value: verdict.p_value(),
+        ks_statistic: verdict.check("ks").map_or(0.0, |c| c.statistic),
+        variance_ratio: variance_ratio(sorted, &law),
+        origin,
+        law_value: law,
+    }
+}
+
+/// The second moment of `values` about the law's mean, as a multiple of the law's variance
+/// (NaN for a constant law).
+pub fn variance_ratio(values: &[f64], law: &Law) -> f64 {
+    let mean = law.mean();
+    let m2 =
+        values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / values.len().max(1) as f64;
+    if law.variance() > 0.0 {
+        m2 / law.variance()
+    } else {
+        f64::NAN
+    }
+}
+
+fn add_scheme(push: &mut impl FnMut(String, String, Law), scheme: &str, origin: &str, fans: &Fans) {
+    if let Ok(parsed) = scheme.parse::<Scheme>()
+        && let Ok(law) = parsed.law(fans)
+    {
+        let scheme = if origin.contains("swapped") {
+            format!(
+                "{scheme} [fans swapped: fan_in={}, fan_out={}]",
+                fans.fan_in(),
+                fans.fan_out()
+            )
+        } else {
+            scheme.to_string()
+        };
+        push(scheme, origin.to_string(), law);
+    }
+}
+
+/// Two laws whose parameters agree to 1e-12 relative are the same candidate.
+fn same_law(a: &Law, b: &Law) -> bool {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * x.abs().max(y.abs());
+    match (a, b) {
+        (Law::Constant(x), Law::Constant(y)) => x.value() == y.value(),
+        (Law::Uniform(x), Law::Uniform(y)) => close(x.a(), y.a()) && close(x.b(), y.b()),
+        (Law::Normal(x), Law::Normal(y)) => close(x.mean(), y.mean()) && close(x.std(), y.std()),
+        (Law::TruncatedNormal(x), Law::TruncatedNormal(y)) => {
+            close(x.mean(), y.mean())
+                && close(x.std(), y.std())
+                && close(x.a(), y.a())
+                && close(x.b(), y.b())
+        }
+        _ => false,
+    }
+}
+
+/// Zero-mean free families fitted to the sample: the normal with the observed second
+/// moment, the symmetric uniform whose bound is the largest |x| (scaled by (n+1)/n, the
+/// unbiased estimate), and the symmetric truncated normal with that bound and the observed
+/// second moment.
+fn fitted(sorted: &[f64]) -> Vec<(String, Law)> {
+    let n = sorted.len();
+    if n < 2 {
+        return Vec::new();
+    }
+    let m2 = sorted.iter().map(|x| x * x).sum::<f64>() / n as f64;
+    let max_abs = sorted[0].abs().max(sorted[n - 1].abs());
+    let mut out = Vec::new();
+    let std = m2.sqrt();
+    if let Ok(law) = format!("normal(mean=0, std={std:e})").parse::<Law>() {
+        out.push((law.to_string(), law));
+    }
+    let bound = max_abs * (n as f64 + 1.0) / n as f64;
+    if let Ok(law) = format!("uniform(a={:e}, b={bound:e})", -bound).parse::<Law>() {
+        out.push((law.to_string(), law));
+    }
+    // Truncated at ±bound with variance m2: solve std²·v(bound/std) = m2 by bisection on std,
+    // where v(k) is the variance factor of N(0,1) cut to [−k, k] (increasing in std).
+    if bound > 0.0 && m2 > 0.0 && m2 < bound * bound / 3.0 {
+        let variance_at = |s: f64| {
+            initspec::law::TruncatedNormal::new(0.0, s, -bound, bound)
+                .map(|t| t.variance())
+                .unwrap_or(f64::NAN)
+        };
+        let (mut lo, mut hi) = (std * 0.5, bound * 1e3);
+        for _ in 0..200 {
+            let mid = 0.5 * (lo + hi);
+            if variance_at(mid) < m2 {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        let s = 0.5 * (lo + hi);
+        if let Ok(law) = format!(
+            "trunc_normal(mean=0, std={s:e}, a={:e}, b={bound:e})",
+            -bound
+        )
+        .parse::<Law>()
+        {
+            out.push((law.to_string(), law));
+        }
+    }
+    out
+}

@@ -1,0 +1,307 @@
+//! Negative and positive controls of every check of the audit.
+//!
+//! Each check must reject a deliberately wrong sampler (a negative control), and the correct
+//! sampler must pass the same check with the same n, seed and stream name (its positive
+//! control), so a check that rejects everything cannot pass this suite either.
+//!
+//! | wrong sampler                               | checks that must reject it                  |
+//! |---------------------------------------------|---------------------------------------------|
+//! | variance × 1.02                             | variance, anderson_darling, chi2            |
+//! | uniform with the right variance as normal   | ks, anderson_darling, chi2                  |
+//! | fans swapped on a [96, 40] layer            | ks, anderson_darling, chi2, variance        |
+//! | truncated normal without variance correction| ks, anderson_darling, chi2, variance        |
+//! | mean shifted by 0.05σ                       | mean                                        |
+//! | untruncated normal as he_normal             | support                                     |
+//! | a NaN among the weights                     | finite                                      |
+//! | one stream reused for two tensors           | cross-correlation, identical values         |
+//! | rows repeated within a tensor               | lag correlation at the row length           |
+//!
+//! Every assertion uses α = 1e-6, n = 2²⁰ values, a fixed seed, and says all three with the
+//! statistic and p-value when it fails (DESIGN.md, Statistical policy). At n = 2²⁰ the
+//! weakest case, the variance test against variance × 1.02, has z ≈ 14 (power ≈ 1 at
+//! α = 1e-6; statistics.md §4.3 needs 265 129 normal samples for power 0.99).
+
+use initspec::law::Normal;
+use initspec::{Law, Layout, Scheme, Stream};
+use initspec_verify::calibrate::Control;
+use initspec_verify::check::{Verdict, check_sample};
+use initspec_verify::conformance::draw;
+use initspec_verify::independence::{Correlation, cross_correlation, lag_correlation};
+use initspec_verify::storage::Storage;
+
+/// Significance level of every assertion.
+const ALPHA: f64 = 1e-6;
+/// Values per sample.
+const N: usize = 1 << 20;
+/// The seed of every stream.
+const SEED: u64 = 0x6e65_675f_6374_726c;
+/// The dtype the samples are stored in.
+const STORAGE: Storage = Storage::F32;
+
+fn resolve(scheme: &str, shape: &[usize], layout: &str) -> Law {
+    scheme
+        .parse::<Scheme>()
+        .unwrap()
+        .resolve(shape, &layout.parse::<Layout>().unwrap(), 1)
+        .unwrap()
+}
+
+/// `kaiming_normal` on PyTorch's `[96, 40]` Linear weight: N(0, 2/40).
+fn kaiming_normal() -> Law {
+    resolve("kaiming_normal", &[96, 40], "out-in")
+}
+
+fn sample(law: &Law, stream: &str) -> Vec<f64> {
+    draw(law, Stream::new(SEED, stream), N, STORAGE)
+}
+
+fn summary(verdict: &Verdict) -> String {
+    verdict
+        .checks
+        .iter()
+        .map(|c| {
+            format!(
+                "{} (statistic {:.4e}, p {:.3e}, pass {})",
+                c.name, c.statistic, c.p_value, c.pass
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Holds `drawn` against `target` and requires each of `checks` to reject at α on its own
+/// (p ≤ α) and the verdict to fail; then holds a correct sample from the same stream and
+/// requires every check and the verdict to pass.
+fn control(what: &str, target: &Law, drawn: &Law, checks: &[&str]) {
+    let stream = format!("negative_controls/{what}");
+    let wrong = check_sample(target, &sample(drawn, &stream), STORAGE, ALPHA);
+    for name in checks {
+        let check = wrong.check(name).unwrap_or_else(|| {
+            panic!(
+                "{what}: check {name} did not run; checks: {}",
+                summary(&wrong)
+            )
+        });
+        assert!(
+            check.p_value <= ALPHA && !check.pass,
+            "negative control {what}: check {name} did not reject {drawn} held against {target}: \
+             α = {ALPHA:e}, n = {N}, seed = {SEED:#x}, stream = {stream}, statistic = {}, p-value = {:e}",
+            check.statistic,
+            check.p_value
+        );
+    }
+    assert!(
+        !wrong.pass,
+        "negative control {what}: the verdict passed: α = {ALPHA:e}, n = {N}, seed = {SEED:#x}; {}",
+        summary(&wrong)
+    );
+    let right = check_sample(target, &sample(target, &stream), STORAGE, ALPHA);
+    for check in &right.checks {
+        assert!(
+            check.pass,
+            "positive control {what}: check {} rejected the correct sampler of {target}: \
+             α = {ALPHA:e}, n = {N}, seed = {SEED:#x}, stream = {stream}, statistic = {}, p-value = {:e}",
+            check.name, check.statistic, check.p_value
+        );
+    }
+    for name in checks {
+        let check = right.check(name).unwrap();
+        assert!(
+            check.p_value > ALPHA,
+            "positive control {what}: check {name} has p ≤ α on the correct sampler of {target}: \
+             α = {ALPHA:e}, n = {N}, seed = {SEED:#x}, stream = {stream}, statistic = {}, p-value = {:e}",
+            check.statistic,
+            check.p_value
+        );
+    }
+    assert!(
+        right.pass,
+        "positive control {what}: the verdict failed: α = {ALPHA:e}, n = {N}, seed = {SEED:#x}; {}",
+        summary(&right)
+    );
+}
+
+#[test]
+fn variance_times_1_02_is_rejected() {
+    let target = kaiming_normal();
+    let drawn = Law::Normal(Normal::new(0.0, target.std_dev() * 1.02f64.sqrt()).unwrap());
+    control(
+        "variance_x1.02",
+        &target,
+        &drawn,
+        &["variance", "anderson_darling", "chi2"],
+    );
+}
+
+#[test]
+fn uniform_passed_off_as_normal_is_rejected() {
+    let c = Control::UniformAsNormal;
+    control(
+        c.name(),
+        &c.target().unwrap(),
+        &c.wrong_law().unwrap(),
+        &["ks", "anderson_darling", "chi2"],
+    );
+}
+
+#[test]
+fn swapped_fans_on_a_non_square_layer_are_rejected() {
+    let c = Control::FanSwap;
+    let (target, drawn) = (c.target().unwrap(), c.wrong_law().unwrap());
+    assert_eq!(drawn, resolve("kaiming_normal", &[40, 96], "out-in"));
+    control(
+        c.name(),
+        &target,
+        &drawn,
+        &["ks", "anderson_darling", "chi2", "variance"],
+    );
+}
+
+#[test]
+fn truncation_without_variance_correction_is_rejected() {
+    let c = Control::TruncUncorrected;
+    let (target, drawn) = (c.target().unwrap(), c.wrong_law().unwrap());
+    assert_eq!(target, resolve("he_normal", &[96, 40], "in-out"));
+    control(
+        c.name(),
+        &target,
+        &drawn,
+        &["ks", "anderson_darling", "chi2", "variance"],
+    );
+}
+
+#[test]
+fn a_mean_shift_of_five_hundredths_sigma_is_rejected() {
+    let c = Control::MeanShift;
+    control(
+        c.name(),
+        &c.target().unwrap(),
+        &c.wrong_law().unwrap(),
+        &["mean"],
+    );
+}
+
+#[test]
+fn an_untruncated_normal_passed_off_as_he_normal_leaves_the_support() {
+    let target = resolve("he_normal", &[96, 40], "in-out");
+    let Law::TruncatedNormal(t) = target else {
+        panic!("he_normal is not truncated: {target}")
+    };
+    let drawn = Law::Normal(Normal::new(0.0, t.std()).unwrap());
+    control("normal_as_he_normal", &target, &drawn, &["support"]);
+    // The exact check counts the values outside: about P(|Z| > 2)·n of them.
+    let wrong = check_sample(&target, &sample(&drawn, "support/count"), STORAGE, ALPHA);
+    let outside = wrong.check("support").unwrap().statistic;
+    let expected = 0.0455 * N as f64;
+    assert!(
+        (outside - expected).abs() < 0.05 * expected,
+        "support: {outside} values outside, expected about {expected}: n = {N}, seed = {SEED:#x}"
+    );
+}
+
+#[test]
+fn a_non_finite_weight_is_rejected() {
+    let target = kaiming_normal();
+    let mut values = sample(&target, "finite");
+    let right = check_sample(&target, &values, STORAGE, ALPHA);
+    assert!(
+        right.pass,
+        "positive control finite: α = {ALPHA:e}, n = {N}, seed = {SEED:#x}; {}",
+        summary(&right)
+    );
+    values[N / 3] = f64::NAN;
+    let wrong = check_sample(&target, &values, STORAGE, ALPHA);
+    let finite = wrong.check("finite").unwrap();
+    assert!(
+        !wrong.pass && !finite.pass && finite.statistic == 1.0,
+        "negative control finite: α = {ALPHA:e}, n = {N}, seed = {SEED:#x}; {}",
+        summary(&wrong)
+    );
+}
+
+fn assert_dependent(what: &str, c: &Correlation) {
+    assert!(
+        c.p_value <= ALPHA,
+        "negative control {what}: not rejected: α = {ALPHA:e}, n = {}, seed = {SEED:#x}, \
+         statistic √n·r = {}, r = {}, p-value = {:e}, identical = {}",
+        c.n,
+        c.statistic,
+        c.r,
+        c.p_value,
+        c.identical
+    );
+}
+
+fn assert_independent(what: &str, c: &Correlation) {
+    assert!(
+        c.p_value > ALPHA && c.identical < 16,
+        "positive control {what}: rejected: α = {ALPHA:e}, n = {}, seed = {SEED:#x}, \
+         statistic √n·r = {}, r = {}, p-value = {:e}, identical = {}",
+        c.n,
+        c.statistic,
+        c.r,
+        c.p_value,
+        c.identical
+    );
+}
+
+#[test]
+fn one_stream_reused_for_two_tensors_is_rejected() {
+    let law = kaiming_normal();
+    let first = sample(&law, "encoder.layer1.weight");
+    // The bug: the second layer is drawn from the first layer's stream.
+    let reused = sample(&law, "encoder.layer1.weight");
+    let c = cross_correlation(&first, &reused, law.mean());
+    assert_dependent("stream reused", &c);
+    assert_eq!(
+        c.identical, N,
+        "stream reused: every value is identical; n = {N}, seed = {SEED:#x}"
+    );
+    // The fix: each tensor has its own stream.
+    let second = sample(&law, "encoder.layer2.weight");
+    assert_independent(
+        "own streams",
+        &cross_correlation(&first, &second, law.mean()),
+    );
+    // Same name, next seed: also independent.
+    let reseeded = draw(
+        &law,
+        Stream::new(SEED + 1, "encoder.layer1.weight"),
+        N,
+        STORAGE,
+    );
+    assert_independent(
+        "next seed",
+        &cross_correlation(&first, &reseeded, law.mean()),
+    );
+}
+
+#[test]
+fn repeated_rows_are_caught_by_the_lag_correlation() {
+    const ROW: usize = 1024;
+    let law = kaiming_normal();
+    let correct = sample(&law, "rows");
+    assert_independent("lag 1", &lag_correlation(&correct, law.mean(), 1));
+    assert_independent("lag row", &lag_correlation(&correct, law.mean(), ROW));
+    // The bug: every row is a copy of the first (a stream restarted for each row).
+    let repeated: Vec<f64> = (0..N).map(|i| correct[i % ROW]).collect();
+    assert_dependent(
+        "rows repeated",
+        &lag_correlation(&repeated, law.mean(), ROW),
+    );
+    // A second tensor drawn from the same stream restarted one element late: B[i] = A[i + 1].
+    let mut late = vec![0f32; N];
+    initspec::Sampler::new(&law, Stream::new(SEED, "rows")).fill_range(1, &mut late);
+    let late: Vec<f64> = late.into_iter().map(f64::from).collect();
+    let c = cross_correlation(&correct[1..], &late, law.mean());
+    assert_dependent("stream restarted at counter 1", &c);
+    assert_eq!(
+        c.identical,
+        N - 1,
+        "restarted stream: n = {N}, seed = {SEED:#x}"
+    );
+    assert_independent(
+        "restarted stream, unaligned",
+        &cross_correlation(&correct, &late, law.mean()),
+    );
+}

@@ -1,0 +1,292 @@
+//! Constructors never panic, for any `f64` (NaN, ±∞, ±0, subnormals, extremes included), and
+//! fail exactly when their documented condition is violated; parsing arbitrary text never
+//! panics.
+//!
+//! Each property states the documented condition independently of the implementation
+//! (`# Errors` of each constructor; error.rs) and compares it with `is_ok()`.
+
+use initspec::law::{Constant, Normal, TruncatedNormal, Uniform};
+use initspec::{Distribution, FanMode, Fans, Law, Layout, Nonlinearity, Scheme};
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+use statrs::distribution::{ContinuousCDF, Normal as StatrsNormal};
+
+/// Smallest interval mass `TruncatedNormal::new` accepts (its documented threshold).
+const MIN_MASS: f64 = 1e-300;
+
+/// Any `f64`, with the special values and the boundaries of the conditions over-represented.
+fn arb_f64() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        3 => any::<f64>(),
+        3 => -10.0..10.0f64,
+        1 => Just(f64::NAN),
+        1 => Just(f64::INFINITY),
+        1 => Just(f64::NEG_INFINITY),
+        1 => Just(0.0),
+        1 => Just(-0.0),
+        1 => Just(1.0),
+        1 => Just(-1.0),
+        1 => Just(f64::MAX),
+        1 => Just(f64::MIN),
+        1 => Just(f64::MIN_POSITIVE),
+        1 => Just(5e-324),
+        1 => Just(f64::EPSILON),
+    ]
+}
+
+fn arb_mode() -> impl Strategy<Value = FanMode> {
+    prop::sample::select(FanMode::ALL.to_vec())
+}
+
+fn arb_nonlinearity() -> impl Strategy<Value = Nonlinearity> {
+    prop::sample::select(Nonlinearity::NAMES.to_vec())
+        .prop_map(|n| Nonlinearity::from_name(n).unwrap())
+}
+
+fn arb_distribution() -> impl Strategy<Value = Distribution> {
+    prop::sample::select(vec![
+        Distribution::TruncatedNormal,
+        Distribution::UntruncatedNormal,
+        Distribution::Uniform,
+    ])
+}
+
+prop_compose! {
+    /// Text shaped like the scheme grammar, with random names, keys, values and punctuation.
+    fn arb_grammar_text()(
+        name in prop::sample::select(vec![
+            "normal", "uniform", "trunc_normal", "truncated_normal", "xavier_uniform",
+            "kaiming_normal", "kaiming_uniform", "variance_scaling", "constant", "he_normal",
+            "orthogonal", "", "NORMAL", "x",
+        ]),
+        pairs in prop::collection::vec(
+            (
+                prop::sample::select(vec![
+                    "a", "b", "mean", "std", "stddev", "lower", "upper", "gain", "mode",
+                    "nonlinearity", "scale", "distribution", "value", "", "zz",
+                ]),
+                prop_oneof![
+                    arb_f64().prop_map(|x| format!("{x}")),
+                    arb_f64().prop_map(|x| format!("{x:e}")),
+                    prop::sample::select(vec![
+                        "fan_in", "fan_avg", "relu", "normal", "uniform", "nan", "inf", "-inf",
+                        "1e999", "--1", "0x10", "", "(", ")", "=", ",",
+                    ]).prop_map(str::to_string),
+                ],
+            ),
+            0..5,
+        ),
+        open in any::<bool>(),
+        close in any::<bool>(),
+    ) -> String {
+        let body: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        format!(
+            "{name}{}{}{}",
+            if open { "(" } else { "" },
+            body.join(","),
+            if close { ")" } else { "" }
+        )
+    }
+}
+
+/// `P(α < Z < β)` for a standard normal Z, from statrs (independent of initspec's special
+/// functions), taking the tail that keeps precision.
+fn normal_mass(alpha: f64, beta: f64) -> f64 {
+    let z = StatrsNormal::standard();
+    if beta <= 0.0 {
+        z.cdf(beta) - z.cdf(alpha)
+    } else if alpha >= 0.0 {
+        z.sf(alpha) - z.sf(beta)
+    } else {
+        1.0 - z.cdf(alpha) - z.sf(beta)
+    }
+}
+
+/// The documented condition of `TruncatedNormal::new`, or `None` when the interval mass is
+/// within a factor 1e3 of the threshold, where two correct implementations may disagree.
+fn truncated_normal_ok(mean: f64, std: f64, a: f64, b: f64) -> Option<bool> {
+    if !(mean.is_finite() && std.is_finite() && a.is_finite() && b.is_finite()) {
+        return Some(false);
+    }
+    if !(std > 0.0) || !(a < b) {
+        return Some(false);
+    }
+    let (alpha, beta) = ((a - mean) / std, (b - mean) / std);
+    if !(alpha.is_finite() && beta.is_finite()) {
+        return Some(false);
+    }
+    let mass = normal_mass(alpha, beta);
+    if mass > MIN_MASS * 1e3 {
+        Some(true)
+    } else if mass < MIN_MASS * 1e-3 {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 2000,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "proptest-regressions/props_constructors.txt",
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn constant_is_ok_iff_finite(value in arb_f64()) {
+        prop_assert_eq!(Constant::new(value).is_ok(), value.is_finite());
+        prop_assert_eq!(Scheme::constant(value).is_ok(), value.is_finite());
+    }
+
+    #[test]
+    fn normal_is_ok_iff_finite_with_positive_std(mean in arb_f64(), std in arb_f64()) {
+        let expected = mean.is_finite() && std.is_finite() && std > 0.0;
+        prop_assert_eq!(Normal::new(mean, std).is_ok(), expected);
+        prop_assert_eq!(Scheme::normal(mean, std).is_ok(), expected);
+    }
+
+    #[test]
+    fn uniform_is_ok_iff_finite_nonempty_with_finite_width(a in arb_f64(), b in arb_f64()) {
+        let expected = a.is_finite() && b.is_finite() && a < b && (b - a).is_finite();
+        prop_assert_eq!(Uniform::new(a, b).is_ok(), expected);
+        prop_assert_eq!(Scheme::uniform(a, b).is_ok(), expected);
+        let symmetric = a.is_finite() && a > 0.0 && (2.0 * a).is_finite();
+        prop_assert_eq!(Uniform::symmetric(a).is_ok(), symmetric);
+    }
+
+    #[test]
+    fn truncated_normal_is_ok_iff_documented(
+        mean in arb_f64(), std in arb_f64(), a in arb_f64(), b in arb_f64(),
+    ) {
+        let ok = TruncatedNormal::new(mean, std, a, b).is_ok();
+        if let Some(expected) = truncated_normal_ok(mean, std, a, b) {
+            prop_assert_eq!(ok, expected, "mean {} std {} a {} b {}", mean, std, a, b);
+        }
+        prop_assert_eq!(Scheme::trunc_normal(mean, std, a, b).is_ok(), ok);
+    }
+
+    #[test]
+    fn truncated_normal_near_the_mean_is_ok(
+        mean in -10.0..10.0f64, std in 1e-3..10.0f64, lower in -5.0..0.0f64, width in 1e-3..10.0f64,
+    ) {
+        // Bounds within a few std of the mean always hold mass.
+        let (a, b) = (mean + lower * std, mean + (lower + width) * std);
+        prop_assert!(TruncatedNormal::new(mean, std, a, b).is_ok());
+    }
+
+    #[test]
+    fn keras_truncated_normal_is_ok_iff_documented(
+        mean in arb_f64(), stddev in arb_f64(), lower in arb_f64(), upper in arb_f64(),
+    ) {
+        // Non-finite parameters, stddev ≤ 0, lower ≥ upper, or an interval without mass.
+        let ok = Scheme::truncated_normal(mean, stddev, lower, upper).is_ok();
+        let parameters = mean.is_finite() && stddev.is_finite() && stddev > 0.0
+            && lower.is_finite() && upper.is_finite() && lower < upper;
+        if !parameters {
+            prop_assert!(!ok);
+        } else if let Some(expected) =
+            truncated_normal_ok(mean, stddev, mean + lower * stddev, mean + upper * stddev)
+        {
+            prop_assert_eq!(ok, expected, "mean {} stddev {} lower {} upper {}", mean, stddev, lower, upper);
+        }
+    }
+
+    #[test]
+    fn gain_and_scale_constructors_are_ok_iff_finite_and_positive(
+        x in arb_f64(), mode in arb_mode(), distribution in arb_distribution(),
+    ) {
+        let expected = x.is_finite() && x > 0.0;
+        prop_assert_eq!(Scheme::xavier_uniform(x).is_ok(), expected);
+        prop_assert_eq!(Scheme::xavier_normal(x).is_ok(), expected);
+        prop_assert_eq!(Scheme::variance_scaling(x, mode, distribution).is_ok(), expected);
+    }
+
+    #[test]
+    fn kaiming_is_ok_iff_finite_slope_and_pytorch_mode(
+        a in arb_f64(), mode in arb_mode(), nonlinearity in arb_nonlinearity(),
+    ) {
+        let expected = a.is_finite() && matches!(mode, FanMode::FanIn | FanMode::FanOut);
+        prop_assert_eq!(Scheme::kaiming_uniform(a, mode, nonlinearity).is_ok(), expected);
+        prop_assert_eq!(Scheme::kaiming_normal(a, mode, nonlinearity).is_ok(), expected);
+    }
+
+    #[test]
+    fn fans_are_ok_iff_both_positive(fan_in in 0u64..4, fan_out in 0u64..4, big in any::<u64>()) {
+        prop_assert_eq!(Fans::new(fan_in, fan_out).is_ok(), fan_in > 0 && fan_out > 0);
+        prop_assert_eq!(Fans::new(big, 1).is_ok(), big > 0);
+    }
+
+    #[test]
+    fn fan_based_laws_never_panic(
+        x in arb_f64(), mode in arb_mode(), nonlinearity in arb_nonlinearity(),
+        fan_in in 1u64..u64::MAX, fan_out in 1u64..u64::MAX,
+    ) {
+        let fans = Fans::new(fan_in, fan_out).unwrap();
+        let schemes = [
+            Scheme::xavier_uniform(x), Scheme::xavier_normal(x),
+            Scheme::kaiming_uniform(x, mode, nonlinearity), Scheme::kaiming_normal(x, mode, nonlinearity),
+            Scheme::variance_scaling(x, mode, Distribution::TruncatedNormal),
+        ];
+        for scheme in schemes.into_iter().flatten() {
+            // A law that exists is valid: finite parameters (its variance may still overflow,
+            // e.g. std = 1e308), and it prints as a base scheme that parses back to it.
+            if let Ok(law) = scheme.law(&fans) {
+                prop_assert!(law.mean().is_finite() && !law.variance().is_nan(), "{}", law);
+                prop_assert_eq!(law.to_string().parse::<Law>().ok(), Some(law));
+            }
+        }
+    }
+
+    #[test]
+    fn law_functions_never_panic(mean in arb_f64(), std in arb_f64(), a in arb_f64(), b in arb_f64(), x in arb_f64()) {
+        let laws = [
+            Normal::new(mean, std).map(Law::Normal),
+            Uniform::new(a, b).map(Law::Uniform),
+            TruncatedNormal::new(mean, std, a, b).map(Law::TruncatedNormal),
+            Constant::new(x).map(Law::Constant),
+        ];
+        for law in laws.into_iter().flatten() {
+            let (cdf, sf) = (law.cdf(x), law.sf(x));
+            prop_assert!(x.is_nan() || (0.0..=1.0).contains(&cdf), "{} cdf({}) = {}", law, x, cdf);
+            prop_assert!(x.is_nan() || (0.0..=1.0).contains(&sf), "{} sf({}) = {}", law, x, sf);
+            let q = law.quantile(x);
+            prop_assert!((0.0..=1.0).contains(&x) || q.is_nan(), "{} quantile({}) = {}", law, x, q);
+        }
+    }
+
+    #[test]
+    fn parsing_arbitrary_text_never_panics(text in any::<String>()) {
+        let _ = text.parse::<Scheme>();
+        let _ = text.parse::<Law>();
+        let _ = text.parse::<Layout>();
+    }
+
+    #[test]
+    fn parsing_grammar_shaped_text_never_panics_and_round_trips(text in arb_grammar_text()) {
+        if let Ok(scheme) = text.parse::<Scheme>() {
+            let printed = scheme.to_string();
+            prop_assert_eq!(printed.parse::<Scheme>().ok(), Some(scheme), "{} -> {}", text, printed);
+        }
+        if let Ok(law) = text.parse::<Law>() {
+            prop_assert_eq!(law.to_string().parse::<Law>().ok(), Some(law));
+        }
+    }
+
+    #[test]
+    fn parsing_layout_shaped_text_never_panics(
+        ins in prop::collection::vec(any::<isize>(), 0..4),
+        outs in prop::collection::vec(-5isize..5, 0..4),
+        batch in prop::collection::vec(-5isize..5, 0..3),
+        shape in prop::collection::vec(0usize..6, 0..6),
+        groups in 0usize..4,
+    ) {
+        let list = |v: &[isize]| v.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(",");
+        let text = format!("axes(in=[{}], out=[{}], batch=[{}])", list(&ins), list(&outs), list(&batch));
+        if let Ok(layout) = text.parse::<Layout>() {
+            prop_assert_eq!(layout.to_string().parse::<Layout>().ok(), Some(layout.clone()));
+            let _ = Fans::of_shape(&shape, &layout, groups);
+        }
+    }
+}
