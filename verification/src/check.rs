@@ -168,7 +168,7 @@ pub fn check_sorted(law: &Law, sorted: &[f64], storage: Storage, alpha: f64) -> 
     let cdf = |x: f64| law.cdf(x);
     let ks = if storage.is_lattice() {
         gof::ks_test_discrete(
-            &sorted,
+            sorted,
             |x| law.cdf(storage.cell(x).1),
             |x| law.cdf(storage.cell(x).0),
         )

@@ -31,6 +31,9 @@ enum Command {
     Identify(identify::IdentifyArgs),
     /// Measure the false-positive rate and power of each check of the audit.
     Calibrate(calibrate::CalibrateArgs),
+    /// Run a unit-Gaussian batch through a freshly initialized dense stack and compare each
+    /// layer's statistics with the variance recursion.
+    Propagate(initspec_cli::propagate::PropagateArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -165,6 +168,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Identify(args) => identify::run(args),
         Command::Calibrate(args) => calibrate::run(args),
+        Command::Propagate(args) => initspec_cli::propagate::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

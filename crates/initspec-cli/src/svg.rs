@@ -397,7 +397,7 @@ mod tests {
                 label: "post std".into(),
                 color: "#3b6fb6",
                 dashed: false,
-                values: (1..=12).map(|l| Some(10f64.powi(-(l as i32)))).collect(),
+                values: (1..=12).map(|l| Some(10f64.powi(-l))).collect(),
             },
             Series {
                 label: "predicted <std>".into(),

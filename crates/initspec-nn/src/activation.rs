@@ -137,7 +137,7 @@ impl Activation {
         }
     }
 
-    /// Whether the activation is positively homogeneous and odd-free, so that for a
+    /// The slope a when φ is piecewise linear through 0 (φ(z) = z for z > 0, a·z else), so that for a
     /// pre-activation z with a law symmetric about 0 the second moment
     /// `E[φ(z)²] = (1 + s²)/2 · E[z²]` holds exactly (linear: s = ±1, relu: s = 0,
     /// leaky relu: s = slope), with no Gaussian assumption.

@@ -207,7 +207,7 @@ impl Network {
         batch_norm: bool,
         seed: u64,
     ) -> Result<Network> {
-        Network::init_with(widths, activation, batch_norm, |_| scheme.clone(), seed)
+        Network::init_with(widths, activation, batch_norm, |_| *scheme, seed)
     }
 
     /// As [`Network::init`], with the scheme of each 1-based layer from `scheme_of`.

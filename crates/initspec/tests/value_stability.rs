@@ -45,7 +45,17 @@ fn f16_bytes(x: &f16) -> Vec<u8> {
 }
 
 /// (scheme, shape, layout, seed, name, dtype, SHA-256 of the little-endian bytes)
-const PINNED: &[(&str, &[usize], &str, u64, &str, &str, &str)] = &[
+type Pin = (
+    &'static str,
+    &'static [usize],
+    &'static str,
+    u64,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const PINNED: &[Pin] = &[
     (
         "xavier_uniform",
         &[256, 784],
