@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use initspec_cli::args::{parse_layout, parse_scheme, parse_shape};
 use initspec_cli::format::Dtype;
-use initspec_cli::{CliError, audit, calibrate, identify, sample, verify};
+use initspec_cli::{CliError, audit, bench, calibrate, identify, sample, verify};
 
 /// The reference implementation and auditor of neural-network weight initialization.
 #[derive(Parser, Debug)]
@@ -34,6 +34,8 @@ enum Command {
     /// Run a unit-Gaussian batch through a freshly initialized dense stack and compare each
     /// layer's statistics with the variance recursion.
     Propagate(initspec_cli::propagate::PropagateArgs),
+    /// Throughput of the fill kernels against memset and rand_distr, measured in the same run.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -169,6 +171,7 @@ fn main() -> ExitCode {
         Command::Identify(args) => identify::run(args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::Propagate(args) => initspec_cli::propagate::run(args),
+        Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

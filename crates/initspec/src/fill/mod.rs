@@ -167,8 +167,8 @@ impl Job<'_> {
             Plan::Truncated(plan) => {
                 double_tiles(start, out, &double::Truncated { key, plan });
             }
-            Plan::TruncatedViaDouble => {
-                unreachable!("double plans are never TruncatedViaDouble")
+            Plan::ViaDouble => {
+                unreachable!("double plans are never ViaDouble")
             }
         }
     }
@@ -480,5 +480,22 @@ mod tests {
         for (a, b) in v32.iter().zip(&v64) {
             assert_eq!(*a, *b as f32);
         }
+    }
+
+    #[test]
+    fn uniform_wider_than_f32_goes_through_double_precision() {
+        // b − a = 6e38 overflows f32 although both bounds fit.
+        let law: Law = "uniform(a=-3e38, b=3e38)".parse().unwrap();
+        let sampler = Sampler::new(&law, Stream::new(2, "wide"));
+        let mut v32 = vec![0f32; 1000];
+        let mut v64 = vec![0f64; 1000];
+        sampler.fill(&mut v32);
+        sampler.fill(&mut v64);
+        for (a, b) in v32.iter().zip(&v64) {
+            assert!(a.is_finite() && *a >= -3e38 && *a <= 3e38, "{a}");
+            assert_eq!(*a, *b as f32);
+        }
+        let spread = v32.iter().fold(0f32, |m, x| m.max(x.abs()));
+        assert!(spread > 1e38 && v32.iter().any(|x| *x < 0.0));
     }
 }

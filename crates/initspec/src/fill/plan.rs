@@ -64,8 +64,10 @@ pub(crate) enum Plan<T> {
         std: T,
     },
     Truncated(TruncatedPlan<T>),
-    /// A truncated normal too far in the tail for single precision.
-    TruncatedViaDouble,
+    /// A law single precision cannot draw faithfully: a truncated normal too far in the tail,
+    /// or a uniform whose width `b − a` overflows `f32`. It is drawn in double precision and
+    /// rounded.
+    ViaDouble,
 }
 
 impl Plan<f64> {
@@ -104,7 +106,7 @@ impl Plan<f32> {
     pub(crate) fn single(law: &Law) -> Plan<f32> {
         match law {
             Law::Constant(c) => Plan::Constant(c.value() as f32),
-            Law::Uniform(u) => {
+            Law::Uniform(u) if ((u.b() - u.a()) as f32).is_finite() => {
                 let a = u.a() as f32;
                 Plan::Uniform {
                     a,
@@ -112,6 +114,7 @@ impl Plan<f32> {
                     below_b: f32_below(u.b() as f32).max(a),
                 }
             }
+            Law::Uniform(_) => Plan::ViaDouble,
             Law::Normal(n) => Plan::Normal {
                 mean: n.mean() as f32,
                 std: n.std() as f32,
@@ -130,7 +133,7 @@ impl Plan<f32> {
                     mass: p.mass as f32,
                 })
             }
-            Law::TruncatedNormal(_) => Plan::TruncatedViaDouble,
+            Law::TruncatedNormal(_) => Plan::ViaDouble,
         }
     }
 }
