@@ -3,33 +3,23 @@
 //! Exit status 0 when every tensor conforms, 1 when any does not, 2 for unreadable input or
 //! a scheme that cannot apply to the tensor's shape.
 
-use std::path::PathBuf;
-
 use initspec_verify::audit::{Audit, INTERVAL_LEVEL, audit};
 use initspec_verify::check::is_exact;
 use serde::Serialize;
 
 use crate::args::{parse_layout, parse_scheme};
 use crate::error::CliError;
-use crate::input::load;
+use crate::input::{TensorArgs, load};
 
 /// Arguments of `initspec audit`.
 #[derive(clap::Args, Debug)]
 pub struct AuditArgs {
-    /// The weights: a .npy or .safetensors file.
-    pub file: PathBuf,
+    /// The weights and where their fans are.
+    #[command(flatten)]
+    pub input: TensorArgs,
     /// The scheme the weights claim to follow, e.g. `kaiming_uniform(a=2.23606797749979)`.
     #[arg(long)]
     pub scheme: String,
-    /// The tensor inside a .safetensors file (default: every tensor, each audited on its own).
-    #[arg(long)]
-    pub tensor: Option<String>,
-    /// Where the fans are: out-in (PyTorch), in-out (Keras/JAX), transposed, or axes(...).
-    #[arg(long, default_value = "out-in")]
-    pub layout: String,
-    /// Convolution groups.
-    #[arg(long, default_value_t = 1)]
-    pub groups: usize,
     /// Family-wise significance level across the checks of one tensor (Holm).
     #[arg(long, default_value_t = 1e-3)]
     pub alpha: f64,
@@ -60,40 +50,66 @@ fn word(pass: bool) -> &'static str {
 /// Unreadable input, a bad scheme or layout, a scheme that cannot apply to the shape.
 pub fn run(args: &AuditArgs) -> Result<i32, CliError> {
     let scheme = parse_scheme(&args.scheme)?;
-    let layout = parse_layout(&args.layout)?;
+    let layout = parse_layout(&args.input.layout)?;
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
         return Err(CliError::new(format!(
             "--alpha must lie in (0, 1), got {}",
             args.alpha
         )));
     }
-    let tensors = load(&args.file, args.tensor.as_deref())?;
+    let tensors = load(&args.input.file, args.input.tensor.as_deref())?;
+    // With several tensors and no --tensor, a tensor the scheme cannot apply to (a bias
+    // vector under a fan-based scheme) is reported as skipped; with one tensor it is an error.
+    let several = tensors.len() > 1;
     let mut audits = Vec::new();
+    let mut skipped: Vec<(String, String)> = Vec::new();
     for tensor in &tensors {
-        let result = audit(
+        let result = match audit(
             tensor.data.values(),
             tensor.data.shape(),
             tensor.storage(),
             &scheme,
             &layout,
-            args.groups,
+            args.input.groups,
             args.alpha,
-        )
-        .map_err(|e| {
-            let which = tensor
-                .name
-                .as_deref()
-                .map_or(String::new(), |n| format!(" tensor {n:?}"));
-            CliError::new(format!(
-                "cannot audit {}{which} (shape {:?}) as {scheme}: {e}",
-                args.file.display(),
-                tensor.data.shape()
-            ))
-        })?;
+        ) {
+            Ok(result) => result,
+            Err(e) if several => {
+                let name = tensor.name.clone().unwrap_or_default();
+                skipped.push((name, format!("shape {:?}: {e}", tensor.data.shape())));
+                continue;
+            }
+            Err(e) => {
+                let which = tensor
+                    .name
+                    .as_deref()
+                    .map_or(String::new(), |n| format!(" tensor {n:?}"));
+                return Err(CliError::new(format!(
+                    "cannot audit {}{which} (shape {:?}) as {scheme}: {e}",
+                    args.input.file.display(),
+                    tensor.data.shape()
+                )));
+            }
+        };
         audits.push((tensor.name.as_deref(), result));
     }
+    if audits.is_empty() {
+        let reasons: Vec<String> = skipped
+            .iter()
+            .map(|(n, r)| format!("{n:?} ({r})"))
+            .collect();
+        return Err(CliError::new(format!(
+            "no tensor of {} can be audited as {scheme}: {}",
+            args.input.file.display(),
+            reasons.join("; ")
+        )));
+    }
     let pass = audits.iter().all(|(_, a)| a.verdict.pass);
-    let file = args.file.display().to_string();
+    let skipped_json: Vec<serde_json::Value> = skipped
+        .iter()
+        .map(|(name, reason)| serde_json::json!({ "tensor": name, "reason": reason }))
+        .collect();
+    let file = args.input.file.display().to_string();
     if args.json {
         let entries: Vec<AuditJson> = audits
             .iter()
@@ -106,7 +122,7 @@ pub fn run(args: &AuditArgs) -> Result<i32, CliError> {
                 checks: &a.verdict.checks,
             })
             .collect();
-        let value = if entries.len() == 1 {
+        let value = if entries.len() == 1 && skipped.is_empty() {
             serde_json::to_value(&entries[0])
         } else {
             serde_json::to_value(serde_json::json!({
@@ -114,6 +130,7 @@ pub fn run(args: &AuditArgs) -> Result<i32, CliError> {
                 "file": file,
                 "scheme": scheme.to_string(),
                 "tensors": entries,
+                "skipped": skipped_json,
             }))
         }
         .map_err(|e| CliError::new(e.to_string()))?;
@@ -125,7 +142,10 @@ pub fn run(args: &AuditArgs) -> Result<i32, CliError> {
         for (name, a) in &audits {
             print_report(&file, *name, a);
         }
-        if audits.len() > 1 {
+        for (name, reason) in &skipped {
+            println!("skipped tensor {name:?}: {reason}");
+        }
+        if audits.len() > 1 || !skipped.is_empty() {
             let failed = audits.iter().filter(|(_, a)| !a.verdict.pass).count();
             println!(
                 "overall: {} ({} of {} tensors conform)",

@@ -1,28 +1,18 @@
 //! `initspec identify`: which laws fit a tensor, best first.
 
-use std::path::PathBuf;
-
 use initspec_verify::identify::{Candidate, identify};
 use serde::Serialize;
 
 use crate::args::parse_layout;
 use crate::error::CliError;
-use crate::input::load;
+use crate::input::{TensorArgs, load};
 
 /// Arguments of `initspec identify`.
 #[derive(clap::Args, Debug)]
 pub struct IdentifyArgs {
-    /// The weights: a .npy or .safetensors file.
-    pub file: PathBuf,
-    /// The tensor inside a .safetensors file (default: every tensor).
-    #[arg(long)]
-    pub tensor: Option<String>,
-    /// Where the fans are: out-in (PyTorch), in-out (Keras/JAX), transposed, or axes(...).
-    #[arg(long, default_value = "out-in")]
-    pub layout: String,
-    /// Convolution groups.
-    #[arg(long, default_value_t = 1)]
-    pub groups: usize,
+    /// The weights and where their fans are.
+    #[command(flatten)]
+    pub input: TensorArgs,
     /// How many candidates to show in the table (JSON lists them all).
     #[arg(long, default_value_t = 8)]
     pub top: usize,
@@ -46,16 +36,16 @@ struct IdentifyJson<'a> {
 /// # Errors
 /// Unreadable input or a bad layout.
 pub fn run(args: &IdentifyArgs) -> Result<i32, CliError> {
-    let layout = parse_layout(&args.layout)?;
-    let tensors = load(&args.file, args.tensor.as_deref())?;
-    let file = args.file.display().to_string();
+    let layout = parse_layout(&args.input.layout)?;
+    let tensors = load(&args.input.file, args.input.tensor.as_deref())?;
+    let file = args.input.file.display().to_string();
     let mut documents = Vec::new();
     for tensor in &tensors {
         let candidates = identify(
             tensor.data.values(),
             tensor.data.shape(),
             &layout,
-            args.groups,
+            args.input.groups,
             tensor.storage(),
         );
         documents.push((tensor, candidates));
@@ -94,7 +84,7 @@ pub fn run(args: &IdentifyArgs) -> Result<i32, CliError> {
             tensor.data.shape(),
             tensor.storage(),
             tensor.data.len(),
-            args.layout
+            args.input.layout
         );
         println!(
             "  {:>4} {:>10} {:>9}  scheme / law / origin",

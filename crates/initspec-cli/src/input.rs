@@ -1,11 +1,27 @@
 //! Loading the tensors that `audit` and `identify` examine.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use initspec_verify::storage::Storage;
 
 use crate::error::CliError;
 use crate::format::{Dtype, TensorData, TensorFormat, read_tensor, safetensors};
+
+/// The file, tensor and layout arguments shared by `audit` and `identify`.
+#[derive(clap::Args, Debug)]
+pub struct TensorArgs {
+    /// The weights: a .npy or .safetensors file.
+    pub file: PathBuf,
+    /// The tensor inside a .safetensors file (default: every tensor, each on its own).
+    #[arg(long)]
+    pub tensor: Option<String>,
+    /// Where the fans are: out-in (PyTorch), in-out (Keras/JAX), transposed, or axes(...).
+    #[arg(long, default_value = "out-in")]
+    pub layout: String,
+    /// Convolution groups.
+    #[arg(long, default_value_t = 1)]
+    pub groups: usize,
+}
 
 /// One tensor read from a file.
 #[derive(Debug)]

@@ -1,0 +1,345 @@
+//! Haar-random orthogonal matrices: Householder QR of an index-determined Gaussian matrix,
+//! blocked (compact WY) and parallel over columns, in one fixed order of operations.
+
+use rayon::prelude::*;
+
+use super::{ORTHOGONAL_WORD, StructuredError, check_gain, numel};
+use crate::Stream;
+
+/// Width of a Householder panel (the block size of the compact WY representation).
+const PANEL: usize = 32;
+
+/// Below this many multiply-adds a trailing update runs on the calling thread; the result is
+/// the same either way (every column is computed alone, in the same order).
+const PARALLEL_WORK: usize = 1 << 16;
+
+/// 2⁻⁵³.
+const TWO_M53: f64 = 1.0 / 9_007_199_254_740_992.0;
+/// 2⁻⁵².
+const TWO_M52: f64 = 2.0 * TWO_M53;
+
+/// A Haar-random matrix with orthonormal rows or columns, of `shape` flattened to
+/// `[rows = shape[0], cols = shape[1]·…·shape[r−1]]`, times `gain`, row-major.
+///
+/// # Formula
+/// ```text
+/// m = max(rows, cols), n = min(rows, cols)
+/// Z[i][j] = g(i·n + j),  i < m, j < n       (g: standard normals of sub-stream 1, see below)
+/// Z = Q·R                                   (Householder QR, R_ii = −sign(α)·‖·‖ as LAPACK)
+/// Q ← Q·diag(sign R_ii)                     (sign(0) = +1; Mezzadri 2007)
+/// W = gain · Q    if rows ≥ cols,   W = gain · Qᵀ   otherwise
+/// ```
+///
+/// `g(2b)`, `g(2b+1)` are the Box–Muller pair of Philox block `b` in sub-stream
+/// [`ORTHOGONAL_WORD`]: with `W₀ = w₁·2³² + w₀`, `W₁ = w₃·2³² + w₂`,
+/// `u = (⌊W₀/2¹¹⌋ + 1)·2⁻⁵³`, `r = √(−2 ln u)`, `θ = 2π·⌊W₁/2¹²⌋·2⁻⁵²`,
+/// `g(2b) = r cos θ`, `g(2b+1) = r sin θ` (libm, so the same bits on every platform).
+///
+/// The rows (rows ≤ cols) or columns (rows ≥ cols) of `W/gain` are orthonormal and uniformly
+/// distributed on the Stiefel manifold; for a square shape `W/gain` is Haar on O(n). This is
+/// the law of PyTorch's `orthogonal_` (which flattens the same way); Keras and JAX flatten
+/// the leading dimensions instead (`[Π shape[..r−1], shape[r−1]]`).
+///
+/// The result depends only on `(shape, gain, stream)`: the Gaussian draws are
+/// index-determined, and the blocked QR computes every column in one fixed order, whatever
+/// the number of rayon threads.
+///
+/// # Errors
+/// [`StructuredError::Rank`] for rank < 2, [`StructuredError::NonFinite`] /
+/// [`StructuredError::NotPositive`] for a bad `gain`, [`StructuredError::TooLarge`] when the
+/// element count overflows. A shape with a zero dimension gives an empty vector.
+///
+/// # Example
+/// ```
+/// use initspec::Stream;
+/// use initspec::structured::orthogonal;
+///
+/// let w = orthogonal(&[3, 5], 2.0, &Stream::new(42, "w")).unwrap();
+/// // Rows are orthogonal with squared norm gain² = 4.
+/// for i in 0..3 {
+///     for j in 0..3 {
+///         let dot: f64 = (0..5).map(|c| w[i * 5 + c] * w[j * 5 + c]).sum();
+///         let want = if i == j { 4.0 } else { 0.0 };
+///         assert!((dot - want).abs() < 1e-12);
+///     }
+/// }
+/// ```
+#[doc(alias = "orthogonal_")]
+pub fn orthogonal(shape: &[usize], gain: f64, stream: &Stream) -> Result<Vec<f64>, StructuredError> {
+    orthogonal_impl(shape, gain, stream, true)
+}
+
+/// [`orthogonal`] WITHOUT the sign fix `Q·diag(sign Rᵢᵢ)`: deliberately not Haar.
+///
+/// Householder QR makes `Rᵢᵢ = −sign(zᵢᵢ)‖·‖`, so the first column of `Q` always has
+/// `Q₁₁ < 0`, and `E tr Q` is far from 0 (−1.6 at n = 8). It exists only as the negative
+/// control of the Haar checks; never use it to initialize weights.
+///
+/// # Errors
+/// As [`orthogonal`].
+pub fn orthogonal_without_sign_fix(
+    shape: &[usize],
+    gain: f64,
+    stream: &Stream,
+) -> Result<Vec<f64>, StructuredError> {
+    orthogonal_impl(shape, gain, stream, false)
+}
+
+fn orthogonal_impl(
+    shape: &[usize],
+    gain: f64,
+    stream: &Stream,
+    sign_fix: bool,
+) -> Result<Vec<f64>, StructuredError> {
+    if shape.len() < 2 {
+        return Err(StructuredError::Rank {
+            scheme: "orthogonal",
+            rank: shape.len(),
+            accepted: "2 or more",
+        });
+    }
+    check_gain(gain)?;
+    let total = numel(shape)?;
+    if total == 0 {
+        return Ok(Vec::new());
+    }
+    let rows = shape[0];
+    let cols = total / rows;
+    let (m, n) = (rows.max(cols), rows.min(cols));
+
+    // Z in column-major storage: a[i + j·m] = g(i·n + j).
+    let mut z = vec![0.0; total];
+    gaussian(stream, ORTHOGONAL_WORD, &mut z);
+    let mut a = vec![0.0; total];
+    a.par_chunks_mut(m).enumerate().for_each(|(j, col)| {
+        for (i, x) in col.iter_mut().enumerate() {
+            *x = z[i * n + j];
+        }
+    });
+    drop(z);
+
+    let (q, diag) = thin_q(&mut a, m, n);
+    drop(a);
+
+    // Column j of Q scaled by gain·sign(R_jj); written row-major in the output's orientation.
+    let scale: Vec<f64> = diag
+        .iter()
+        .map(|&r| if sign_fix && r < 0.0 { -gain } else { gain })
+        .collect();
+    let mut out = vec![0.0; total];
+    if rows >= cols {
+        // out[r·n + c] = Q[r, c]
+        out.par_chunks_mut(n).enumerate().for_each(|(r, row)| {
+            for (c, x) in row.iter_mut().enumerate() {
+                *x = q[r + c * m] * scale[c];
+            }
+        });
+    } else {
+        // out[r·m + c] = Q[c, r]: row r of the output is column r of Q.
+        out.par_chunks_mut(m)
+            .zip(q.par_chunks(m))
+            .zip(scale.par_iter())
+            .for_each(|((row, qcol), &s)| {
+                for (x, &v) in row.iter_mut().zip(qcol) {
+                    *x = v * s;
+                }
+            });
+    }
+    Ok(out)
+}
+
+/// Fills `out[i]` with the standard normal `g(i)` of sub-stream `word2` (Box–Muller, libm).
+pub(crate) fn gaussian(stream: &Stream, word2: u32, out: &mut [f64]) {
+    out.par_chunks_mut(4096)
+        .enumerate()
+        .for_each(|(chunk, values)| {
+            let start = chunk * 4096;
+            for (k, pair) in values.chunks_mut(2).enumerate() {
+                let block = ((start / 2) + k) as u64;
+                let w = stream.block(block, word2);
+                let w0 = (u64::from(w[1]) << 32) | u64::from(w[0]);
+                let w1 = (u64::from(w[3]) << 32) | u64::from(w[2]);
+                let u = ((w0 >> 11) as f64 + 1.0) * TWO_M53;
+                let r = (-2.0 * libm::log(u)).sqrt();
+                let theta = 2.0 * std::f64::consts::PI * ((w1 >> 12) as f64 * TWO_M52);
+                pair[0] = r * libm::cos(theta);
+                if pair.len() > 1 {
+                    pair[1] = r * libm::sin(theta);
+                }
+            }
+        });
+}
+
+/// Householder QR of the column-major `m × n` matrix `a` (m ≥ n ≥ 1), then the thin `Q`
+/// (`m × n`, column-major) and the diagonal of `R`. `a` is overwritten by the factorization.
+///
+/// LAPACK conventions (`dgeqrf`, `dlarft`, `dorgqr`): reflector `j` is `I − τⱼ vⱼ vⱼᵀ` with
+/// `vⱼ[j] = 1` and its tail stored below the diagonal; a panel of `b` reflectors acts as
+/// `I − V T Vᵀ` with `T` upper triangular.
+fn thin_q(a: &mut [f64], m: usize, n: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut tau = vec![0.0; n];
+    let mut panels = Vec::new();
+    let mut k = 0;
+    while k < n {
+        let kb = PANEL.min(n - k);
+        factor_panel(a, m, k, kb, &mut tau[k..k + kb]);
+        let t = triangular_factor(a, m, k, kb, &tau[k..k + kb]);
+        if k + kb < n {
+            let (left, right) = a.split_at_mut((k + kb) * m);
+            let left: &[f64] = left;
+            for_each_column(right, m, (m - k) * kb, |col| {
+                apply_block(left, m, k, kb, &t, true, col)
+            });
+        }
+        panels.push((k, kb, t));
+        k += kb;
+    }
+    let diag: Vec<f64> = (0..n).map(|j| a[j + j * m]).collect();
+
+    let mut q = vec![0.0; m * n];
+    for j in 0..n {
+        q[j + j * m] = 1.0;
+    }
+    let a: &[f64] = a;
+    for (k, kb, t) in panels.iter().rev() {
+        let (k, kb) = (*k, *kb);
+        for_each_column(&mut q[k * m..], m, (m - k) * kb, |col| {
+            apply_block(a, m, k, kb, t, false, col)
+        });
+    }
+    (q, diag)
+}
+
+/// Runs `f` on every length-`m` column of `cols`, in parallel when the work is large.
+fn for_each_column(cols: &mut [f64], m: usize, work_per_column: usize, f: impl Fn(&mut [f64]) + Sync) {
+    let count = cols.len() / m;
+    if count.saturating_mul(work_per_column) >= PARALLEL_WORK {
+        cols.par_chunks_mut(m).for_each(|c| f(c));
+    } else {
+        cols.chunks_mut(m).for_each(f);
+    }
+}
+
+/// Unblocked Householder QR of columns `k..k+kb`, rows `k..m` (LAPACK `dgeqr2`).
+fn factor_panel(a: &mut [f64], m: usize, k: usize, kb: usize, tau: &mut [f64]) {
+    for p in 0..kb {
+        let j = k + p;
+        let (left, right) = a.split_at_mut((j + 1) * m);
+        let col = &mut left[j * m..];
+        let alpha = col[j];
+        let sigma = dot(&col[j + 1..], &col[j + 1..]);
+        let t = if sigma == 0.0 {
+            // Already upper triangular here: H = I, R_jj = α.
+            0.0
+        } else {
+            let norm = (alpha * alpha + sigma).sqrt();
+            let beta = if alpha >= 0.0 { -norm } else { norm };
+            let scale = 1.0 / (alpha - beta);
+            for x in &mut col[j + 1..] {
+                *x *= scale;
+            }
+            col[j] = beta;
+            (beta - alpha) / beta
+        };
+        tau[p] = t;
+        if t == 0.0 {
+            continue;
+        }
+        let v = &col[j + 1..];
+        for c in 0..(kb - p - 1) {
+            let target = &mut right[c * m..(c + 1) * m];
+            let w = t * (target[j] + dot(v, &target[j + 1..]));
+            target[j] -= w;
+            axpy(&mut target[j + 1..], -w, v);
+        }
+    }
+}
+
+/// The upper-triangular `T` (kb × kb, column-major) of `H₁⋯H_kb = I − V T Vᵀ` (LAPACK `dlarft`,
+/// forward, column-wise).
+fn triangular_factor(a: &[f64], m: usize, k: usize, kb: usize, tau: &[f64]) -> Vec<f64> {
+    let mut t = vec![0.0; kb * kb];
+    let mut z = vec![0.0; kb];
+    for q in 0..kb {
+        t[q + q * kb] = tau[q];
+        if tau[q] == 0.0 {
+            continue;
+        }
+        let jq = k + q;
+        let vq = &a[jq * m + jq + 1..(jq + 1) * m];
+        // z_p = v_pᵀ v_q: v_q is 0 above row jq and 1 at row jq.
+        for (p, zp) in z.iter_mut().enumerate().take(q) {
+            let jp = k + p;
+            let vp = &a[jp * m..(jp + 1) * m];
+            *zp = vp[jq] + dot(&vp[jq + 1..], vq);
+        }
+        // T[0..q, q] = −τ_q · T[0..q, 0..q] · z
+        for p in 0..q {
+            let mut s = 0.0;
+            for r in p..q {
+                s += t[p + r * kb] * z[r];
+            }
+            t[p + q * kb] = -tau[q] * s;
+        }
+    }
+    t
+}
+
+/// Applies `I − V Tᵀ Vᵀ` (`transpose`) or `I − V T Vᵀ` to one column (length `m`), where `V`
+/// holds the reflectors of columns `k..k+kb` of the factored `a`.
+fn apply_block(a: &[f64], m: usize, k: usize, kb: usize, t: &[f64], transpose: bool, col: &mut [f64]) {
+    let mut w = [0.0; PANEL];
+    for (p, wp) in w.iter_mut().enumerate().take(kb) {
+        let j = k + p;
+        *wp = col[j] + dot(&a[j * m + j + 1..(j + 1) * m], &col[j + 1..]);
+    }
+    let mut y = [0.0; PANEL];
+    for (p, yp) in y.iter_mut().enumerate().take(kb) {
+        let mut s = 0.0;
+        if transpose {
+            // (Tᵀ w)_p = Σ_{r ≤ p} T[r, p] w_r
+            for (r, wr) in w.iter().enumerate().take(p + 1) {
+                s += t[r + p * kb] * wr;
+            }
+        } else {
+            // (T w)_p = Σ_{r ≥ p} T[p, r] w_r
+            for (r, wr) in w.iter().enumerate().take(kb).skip(p) {
+                s += t[p + r * kb] * wr;
+            }
+        }
+        *yp = s;
+    }
+    for (p, &yp) in y.iter().enumerate().take(kb) {
+        let j = k + p;
+        col[j] -= yp;
+        axpy(&mut col[j + 1..], -yp, &a[j * m + j + 1..(j + 1) * m]);
+    }
+}
+
+/// `Σ xᵢ yᵢ` over the common length, with eight partial sums in a fixed order (vectorizes
+/// without reassociation, so the bits do not depend on the target's SIMD width).
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    let len = x.len().min(y.len());
+    let (x, y) = (&x[..len], &y[..len]);
+    let mut acc = [0.0f64; 8];
+    let xc = x.chunks_exact(8);
+    let yc = y.chunks_exact(8);
+    let (xr, yr) = (xc.remainder(), yc.remainder());
+    for (a, b) in xc.zip(yc) {
+        for l in 0..8 {
+            acc[l] += a[l] * b[l];
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (a, b) in xr.iter().zip(yr) {
+        s += a * b;
+    }
+    s
+}
+
+/// `y += α·x` over the common length.
+fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
+    for (yi, xi) in y.iter_mut().zip(x) {
+        *yi += alpha * xi;
+    }
+}
