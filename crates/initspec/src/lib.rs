@@ -30,6 +30,7 @@ pub mod philox;
 pub mod scheme;
 pub mod special;
 pub mod stream;
+pub mod structured;
 
 pub use error::{Error, Result};
 pub use fans::{FanMode, Fans, Layout, element_count};

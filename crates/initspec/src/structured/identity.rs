@@ -1,0 +1,165 @@
+//! Identity-like initializations: `eye` (2-D), `dirac` (convolutions, PyTorch) and
+//! `delta_orthogonal` (convolutions, JAX).
+
+use super::{StructuredError, check_gain, numel, orthogonal};
+use crate::Stream;
+
+/// The identity matrix of a 2-D shape `[rows, cols]` (ones on the main diagonal), row-major.
+///
+/// # Formula
+/// ```text
+/// W[i][j] = 1 if i = j, else 0          (PyTorch eye_ = torch.eye(rows, cols))
+/// ```
+///
+/// # Errors
+/// [`StructuredError::Rank`] unless the shape has exactly 2 dimensions.
+///
+/// # Example
+/// ```
+/// use initspec::structured::eye;
+/// assert_eq!(eye(&[2, 3]).unwrap(), vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+/// ```
+#[doc(alias = "eye_")]
+#[doc(alias = "identity")]
+pub fn eye(shape: &[usize]) -> Result<Vec<f64>, StructuredError> {
+    if shape.len() != 2 {
+        return Err(StructuredError::Rank {
+            scheme: "eye",
+            rank: shape.len(),
+            accepted: "2",
+        });
+    }
+    let total = numel(shape)?;
+    let (rows, cols) = (shape[0], shape[1]);
+    let mut out = vec![0.0; total];
+    for i in 0..rows.min(cols) {
+        out[i * cols + i] = 1.0;
+    }
+    Ok(out)
+}
+
+/// The Dirac delta kernel of a convolution weight `[out, in, *k]` (PyTorch layout), row-major:
+/// each of the `groups` groups passes its first `min(out/groups, in)` input channels through
+/// unchanged.
+///
+/// # Formula
+/// ```text
+/// o = out / groups,   d_max = min(o, in)
+/// W[g·o + d, d, k₁//2, …, k_s//2] = 1   for g < groups, d < d_max;   0 elsewhere
+/// ```
+///
+/// The centre tap is `k//2` as in PyTorch `dirac_`: for an even kernel it is the upper of the
+/// two middle taps (k = 4 → index 2). JAX's [`delta_orthogonal`] uses `(k−1)//2`, the lower
+/// one (k = 4 → index 1); the two agree for odd kernels.
+///
+/// # Errors
+/// [`StructuredError::Rank`] unless the rank is 3, 4 or 5;
+/// [`StructuredError::GroupsDoNotDivide`] when `groups` is 0 or does not divide `shape[0]`.
+///
+/// # Example
+/// ```
+/// use initspec::structured::dirac;
+/// // Conv1d(2 → 2, kernel 3): identity at the middle tap.
+/// assert_eq!(
+///     dirac(&[2, 2, 3], 1).unwrap(),
+///     vec![0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0]
+/// );
+/// ```
+#[doc(alias = "dirac_")]
+pub fn dirac(shape: &[usize], groups: usize) -> Result<Vec<f64>, StructuredError> {
+    if !(3..=5).contains(&shape.len()) {
+        return Err(StructuredError::Rank {
+            scheme: "dirac",
+            rank: shape.len(),
+            accepted: "3, 4 or 5",
+        });
+    }
+    if groups == 0 || !shape[0].is_multiple_of(groups) {
+        return Err(StructuredError::GroupsDoNotDivide {
+            out_channels: shape[0],
+            groups,
+        });
+    }
+    let total = numel(shape)?;
+    let mut out = vec![0.0; total];
+    if total == 0 {
+        return Ok(out);
+    }
+    let per_group = shape[0] / groups;
+    let min_dim = per_group.min(shape[1]);
+    let spatial = &shape[2..];
+    let tap_count: usize = spatial.iter().product();
+    // Row-major offset of the centre tap k//2 within one [*k] block.
+    let centre = spatial.iter().fold(0usize, |acc, &k| acc * k + k / 2);
+    for g in 0..groups {
+        for d in 0..min_dim {
+            let o = g * per_group + d;
+            out[(o * shape[1] + d) * tap_count + centre] = 1.0;
+        }
+    }
+    Ok(out)
+}
+
+/// The delta-orthogonal kernel of a convolution weight `[*k, in, out]` (JAX / Keras layout),
+/// row-major: zero but an orthogonal `in × out` matrix at the centre tap (Xiao et al. 2018).
+///
+/// # Formula
+/// ```text
+/// W[(k₁−1)//2, …, (k_s−1)//2, :, :] = orthogonal([in, out], gain)   (orthonormal rows · gain)
+/// W = 0 at every other tap;   requires in ≤ out
+/// ```
+///
+/// The matrix is [`orthogonal`] of `[in, out]` with the same stream, so its rows are orthonormal
+/// (times `gain`) and Haar-distributed. The centre tap is `(k−1)//2` as in JAX's
+/// `delta_orthogonal`: for an even kernel the lower of the two middle taps (k = 4 → index 1),
+/// whereas PyTorch's [`dirac`] uses `k//2` (k = 4 → index 2).
+///
+/// # Errors
+/// [`StructuredError::Rank`] unless the rank is 3, 4 or 5; [`StructuredError::InExceedsOut`]
+/// when `in > out`; the gain errors of [`orthogonal`].
+///
+/// # Example
+/// ```
+/// use initspec::Stream;
+/// use initspec::structured::delta_orthogonal;
+/// let w = delta_orthogonal(&[3, 2, 2], 1.0, &Stream::new(0, "conv")).unwrap();
+/// // Only the middle tap (index 1 of 3) is non-zero: W[1] is a 2×2 orthogonal matrix.
+/// assert!(w[..4].iter().chain(&w[8..]).all(|&x| x == 0.0));
+/// let det = w[4] * w[7] - w[5] * w[6];
+/// assert!((det.abs() - 1.0).abs() < 1e-12);
+/// ```
+#[doc(alias = "ConvolutionDeltaOrthogonal")]
+pub fn delta_orthogonal(
+    shape: &[usize],
+    gain: f64,
+    stream: &Stream,
+) -> Result<Vec<f64>, StructuredError> {
+    let rank = shape.len();
+    if !(3..=5).contains(&rank) {
+        return Err(StructuredError::Rank {
+            scheme: "delta_orthogonal",
+            rank,
+            accepted: "3, 4 or 5",
+        });
+    }
+    let (fan_in, fan_out) = (shape[rank - 2], shape[rank - 1]);
+    if fan_in > fan_out {
+        return Err(StructuredError::InExceedsOut {
+            in_channels: fan_in,
+            out_channels: fan_out,
+        });
+    }
+    check_gain(gain)?;
+    let total = numel(shape)?;
+    let mut out = vec![0.0; total];
+    if total == 0 {
+        return Ok(out);
+    }
+    let matrix = orthogonal(&[fan_in, fan_out], gain, stream)?;
+    let centre = shape[..rank - 2]
+        .iter()
+        .fold(0usize, |acc, &k| acc * k + (k - 1) / 2);
+    let start = centre * fan_in * fan_out;
+    out[start..start + matrix.len()].copy_from_slice(&matrix);
+    Ok(out)
+}

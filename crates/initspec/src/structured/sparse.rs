@@ -1,0 +1,109 @@
+//! Sparse initialization (Martens 2010; PyTorch `sparse_`).
+
+use super::{MASK_WORD, StructuredError, numel};
+use crate::law::Normal;
+use crate::{Law, Sampler, Stream};
+
+/// A 2-D weight `[rows, cols]`, row-major, with exactly `⌈sparsity·rows⌉` zeros in every
+/// column at uniformly random rows, and `N(0, std²)` values elsewhere.
+///
+/// # Formula
+/// ```text
+/// z = ⌈sparsity · rows⌉
+/// x[r][c] = normal(mean=0, std)[r·cols + c]           (value sub-stream 0)
+/// key[r][c] = W of Philox block c·rows + r, sub-stream 2   (W = w₁·2³² + w₀)
+/// column c: the z rows with the smallest (key, r) are set to 0
+/// ```
+///
+/// Sorting the rows of a column by independent uniform 64-bit keys (ties broken by row, an event
+/// of probability below 2⁻⁶⁴·rows²) gives a uniformly random permutation, so the zero set is a
+/// uniformly random `z`-subset of the rows, independently across columns, as PyTorch's
+/// `randperm(rows)[:z]`. Unlike PyTorch (which draws the mask from the global generator, not
+/// `generator=`, pytorch PR #196941), the mask here is reproducible from the stream. The non-zero
+/// values are exactly those of the scalar law `normal(mean=0, std=std)` on the same stream.
+///
+/// # Errors
+/// [`StructuredError::Rank`] unless the shape has 2 dimensions; [`StructuredError::OutOfRange`]
+/// when `sparsity` is NaN or outside [0, 1]; [`StructuredError::NonFinite`] /
+/// [`StructuredError::NotPositive`] for a bad `std`.
+///
+/// # Example
+/// ```
+/// use initspec::Stream;
+/// use initspec::structured::sparse;
+/// let w = sparse(&[10, 4], 0.25, 0.01, &Stream::new(1, "w")).unwrap();
+/// for c in 0..4 {
+///     let zeros = (0..10).filter(|&r| w[r * 4 + c] == 0.0).count();
+///     assert_eq!(zeros, 3); // ⌈0.25 · 10⌉
+/// }
+/// ```
+#[doc(alias = "sparse_")]
+pub fn sparse(
+    shape: &[usize],
+    sparsity: f64,
+    std: f64,
+    stream: &Stream,
+) -> Result<Vec<f64>, StructuredError> {
+    if shape.len() != 2 {
+        return Err(StructuredError::Rank {
+            scheme: "sparse",
+            rank: shape.len(),
+            accepted: "2",
+        });
+    }
+    if !(0.0..=1.0).contains(&sparsity) {
+        return Err(StructuredError::OutOfRange {
+            key: "sparsity",
+            value: sparsity,
+            low: 0.0,
+            high: 1.0,
+        });
+    }
+    if !std.is_finite() {
+        return Err(StructuredError::NonFinite {
+            key: "std",
+            value: std,
+        });
+    }
+    if !(std > 0.0) {
+        return Err(StructuredError::NotPositive {
+            key: "std",
+            value: std,
+        });
+    }
+    let total = numel(shape)?;
+    let mut out = vec![0.0; total];
+    if total == 0 {
+        return Ok(out);
+    }
+    let (rows, cols) = (shape[0], shape[1]);
+    let normal = Normal::new(0.0, std).map_err(|_| StructuredError::NotPositive {
+        key: "std",
+        value: std,
+    })?;
+    Sampler::new(&Law::Normal(normal), *stream).fill(&mut out);
+
+    // ⌈sparsity·rows⌉ ≤ rows since sparsity ≤ 1 (the cast saturates; min guards rounding).
+    let zeros = ((sparsity * rows as f64).ceil() as usize).min(rows);
+    if zeros == 0 {
+        return Ok(out);
+    }
+    let mut keyed: Vec<(u64, usize)> = Vec::with_capacity(rows);
+    for c in 0..cols {
+        keyed.clear();
+        keyed.extend((0..rows).map(|r| (mask_key(stream, c * rows + r), r)));
+        if zeros < rows {
+            keyed.select_nth_unstable(zeros - 1);
+        }
+        for &(_, r) in &keyed[..zeros] {
+            out[r * cols + c] = 0.0;
+        }
+    }
+    Ok(out)
+}
+
+/// The 64-bit mask key of index `i`: the low word of Philox block `i` in [`MASK_WORD`].
+fn mask_key(stream: &Stream, i: usize) -> u64 {
+    let w = stream.block(i as u64, MASK_WORD);
+    (u64::from(w[1]) << 32) | u64::from(w[0])
+}
