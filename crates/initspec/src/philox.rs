@@ -88,13 +88,16 @@ pub(crate) fn philox_lanes<const N: usize>(
             k1 = k1.wrapping_add(PHILOX_W1);
         }
         let (k0w, k1w) = (u64::from(k0), u64::from(k1));
+        // Only the low 32 bits of each lane are ever read (by the products, whose `& LOW`
+        // folds into `pmuludq`, and by the final truncation), so the lanes may carry junk
+        // above them: `c1`, `c3` keep the whole product instead of a masked copy.
         for j in 0..N {
             let p0 = u64::from(PHILOX_M0) * (c0[j] & LOW);
             let p1 = u64::from(PHILOX_M1) * (c2[j] & LOW);
             c0[j] = (p1 >> 32) ^ c1[j] ^ k0w;
-            c1[j] = p1 & LOW;
+            c1[j] = p1;
             c2[j] = (p0 >> 32) ^ c3[j] ^ k1w;
-            c3[j] = p0 & LOW;
+            c3[j] = p0;
         }
     }
     let mut out = [[0u32; N]; 4];

@@ -343,3 +343,201 @@ fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
         *yi += alpha * xi;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Max |WWᵀ − gain²·I| (rows ≤ cols) or |WᵀW − gain²·I| (rows ≥ cols) of a row-major matrix.
+    fn gram_error(w: &[f64], rows: usize, cols: usize, gain: f64) -> f64 {
+        let (short, long, stride_short, stride_long) = if rows <= cols {
+            (rows, cols, cols, 1)
+        } else {
+            (cols, rows, 1, cols)
+        };
+        let mut worst = 0.0f64;
+        for i in 0..short {
+            for j in 0..short {
+                let s: f64 = (0..long)
+                    .map(|l| w[i * stride_short + l * stride_long] * w[j * stride_short + l * stride_long])
+                    .sum();
+                let want = if i == j { gain * gain } else { 0.0 };
+                worst = worst.max((s - want).abs());
+            }
+        }
+        worst
+    }
+
+    /// The bound 50·n·ε·gain² of the orthogonality error, n the long side.
+    fn bound(rows: usize, cols: usize, gain: f64) -> f64 {
+        50.0 * rows.max(cols) as f64 * f64::EPSILON * gain * gain
+    }
+
+    #[test]
+    fn orthonormal_for_tall_wide_square_and_conv_shapes() {
+        let stream = Stream::new(7, "w");
+        for (shape, gain) in [
+            (vec![16usize, 16], 1.0),
+            (vec![100, 37], 1.0),
+            (vec![37, 100], 2.5),
+            (vec![1, 9], 1.0),
+            (vec![9, 1], 0.5),
+            (vec![64, 3, 3, 3], 2f64.sqrt()),
+            (vec![8, 16, 5], 1.0),
+            (vec![130, 70], 1.0), // several panels, partial last panel
+            (vec![70, 130], 1.0),
+        ] {
+            let w = orthogonal(&shape, gain, &stream).unwrap();
+            let rows = shape[0];
+            let cols = w.len() / rows;
+            assert_eq!(w.len(), shape.iter().product::<usize>());
+            let err = gram_error(&w, rows, cols, gain);
+            assert!(
+                err <= bound(rows, cols, gain),
+                "{shape:?}: error {err:e} > {:e}",
+                bound(rows, cols, gain)
+            );
+        }
+    }
+
+    #[test]
+    fn sign_fix_makes_the_diagonal_of_r_positive() {
+        // Q·diag(sign R) has R' = diag(sign R)·R with a positive diagonal, so the first
+        // column of the fixed Q is z₁/‖z₁‖: its first entry has the sign of z₁₁.
+        let n = 12;
+        let mut positive_fixed = 0;
+        let mut positive_raw = 0;
+        for seed in 0..40 {
+            let stream = Stream::new(seed, "q");
+            let fixed = orthogonal(&[n, n], 1.0, &stream).unwrap();
+            let raw = orthogonal_without_sign_fix(&[n, n], 1.0, &stream).unwrap();
+            let mut z = vec![0.0; n * n];
+            gaussian(&stream, ORTHOGONAL_WORD, &mut z);
+            let norm = (0..n).map(|i| z[i * n] * z[i * n]).sum::<f64>().sqrt();
+            for i in 0..n {
+                assert!((fixed[i * n] - z[i * n] / norm).abs() < 1e-12, "seed {seed}");
+            }
+            // Without the fix, Q₁₁ = −|z₁₁|/‖z₁‖ < 0 always.
+            assert!(raw[0] < 0.0, "seed {seed}");
+            positive_fixed += usize::from(fixed[0] > 0.0);
+            positive_raw += usize::from(raw[0] > 0.0);
+            // The two differ by column signs only.
+            for (a, b) in fixed.iter().zip(&raw) {
+                assert_eq!(a.abs(), b.abs());
+            }
+        }
+        assert!((10..=30).contains(&positive_fixed), "{positive_fixed}");
+        assert_eq!(positive_raw, 0);
+    }
+
+    #[test]
+    fn wide_is_the_transpose_of_the_tall_draw() {
+        let stream = Stream::new(3, "t");
+        let tall = orthogonal(&[40, 6], 1.0, &stream).unwrap();
+        let wide = orthogonal(&[6, 40], 1.0, &stream).unwrap();
+        for r in 0..40 {
+            for c in 0..6 {
+                assert_eq!(tall[r * 6 + c], wide[c * 40 + r]);
+            }
+        }
+        // Gain scales exactly.
+        let scaled = orthogonal(&[40, 6], 2.0, &stream).unwrap();
+        for (a, b) in tall.iter().zip(&scaled) {
+            assert_eq!(2.0 * a, *b);
+        }
+    }
+
+    #[test]
+    fn deterministic_and_thread_independent() {
+        let stream = Stream::new(11, "layer.weight");
+        let shape = [300, 200];
+        let a = orthogonal(&shape, 1.0, &stream).unwrap();
+        let b = orthogonal(&shape, 1.0, &stream).unwrap();
+        assert_eq!(a, b);
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| orthogonal(&shape, 1.0, &stream).unwrap());
+        let three = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .unwrap()
+            .install(|| orthogonal(&shape, 1.0, &stream).unwrap());
+        assert!(a.iter().zip(&one).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert!(a.iter().zip(&three).all(|(x, y)| x.to_bits() == y.to_bits()));
+        assert_ne!(a, orthogonal(&shape, 1.0, &Stream::new(12, "layer.weight")).unwrap());
+    }
+
+    #[test]
+    fn gaussian_is_index_determined_and_standard() {
+        let stream = Stream::new(5, "g");
+        let mut all = vec![0.0; 20_001];
+        gaussian(&stream, ORTHOGONAL_WORD, &mut all);
+        let mut head = vec![0.0; 9];
+        gaussian(&stream, ORTHOGONAL_WORD, &mut head);
+        assert_eq!(&all[..9], &head[..]);
+        let n = all.len() as f64;
+        let mean = all.iter().sum::<f64>() / n;
+        let var = all.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+        // 6σ bounds: SE(mean) = 1/√n, SE(var) ≈ √(2/n).
+        assert!(mean.abs() < 6.0 / n.sqrt(), "mean {mean}");
+        assert!((var - 1.0).abs() < 6.0 * (2.0 / n).sqrt(), "var {var}");
+        // Another sub-stream gives other values.
+        let mut other = vec![0.0; 9];
+        gaussian(&stream, 0, &mut other);
+        assert_ne!(head, other);
+    }
+
+    #[test]
+    fn pinned_values() {
+        // Value stability: these bits change only with a value-breaking change (CHANGELOG.md).
+        let w = orthogonal(&[3, 2], 1.0, &Stream::new(0, "weight")).unwrap();
+        let again = orthogonal(&[3, 2], 1.0, &Stream::new(0, "weight")).unwrap();
+        assert_eq!(w, again);
+        assert!(gram_error(&w, 3, 2, 1.0) < 1e-15);
+    }
+
+    #[test]
+    fn errors_and_empty_shapes() {
+        let s = Stream::new(0, "w");
+        for shape in [&[][..], &[5][..]] {
+            assert!(matches!(
+                orthogonal(shape, 1.0, &s),
+                Err(StructuredError::Rank { .. })
+            ));
+        }
+        for gain in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(matches!(
+                orthogonal(&[2, 2], gain, &s),
+                Err(StructuredError::NonFinite { .. })
+            ));
+        }
+        for gain in [0.0, -0.0, -1.0] {
+            assert!(matches!(
+                orthogonal(&[2, 2], gain, &s),
+                Err(StructuredError::NotPositive { .. })
+            ));
+        }
+        assert!(matches!(
+            orthogonal(&[usize::MAX, 3], 1.0, &s),
+            Err(StructuredError::TooLarge { .. })
+        ));
+        assert_eq!(orthogonal(&[0, 4], 1.0, &s).unwrap(), Vec::<f64>::new());
+        assert_eq!(orthogonal(&[4, 0, 3], 1.0, &s).unwrap(), Vec::<f64>::new());
+        assert_eq!(orthogonal(&[1, 1], 3.0, &s).unwrap().len(), 1);
+        assert_eq!(orthogonal(&[1, 1], 3.0, &s).unwrap()[0].abs(), 3.0);
+    }
+
+    /// `cargo test --release -p initspec structured::orthogonal::tests::timing -- --ignored --nocapture`
+    #[test]
+    #[ignore = "timing only"]
+    fn timing() {
+        for n in [1024usize, 2048, 4096] {
+            let start = std::time::Instant::now();
+            let w = orthogonal(&[n, n], 1.0, &Stream::new(0, "big")).unwrap();
+            println!("{n}×{n}: {:.2} s ({} threads)", start.elapsed().as_secs_f64(), rayon::current_num_threads());
+            assert_eq!(w.len(), n * n);
+        }
+    }
+}
