@@ -19,6 +19,7 @@ pub mod calibrate;
 pub mod check;
 pub mod conformance;
 pub mod gof;
+pub mod haar;
 pub mod identify;
 pub mod independence;
 pub mod propagation;

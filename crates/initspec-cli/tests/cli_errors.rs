@@ -154,17 +154,38 @@ fn damaged_files_never_panic_audit_or_identify() {
     for file in ["good.npy", "good.safetensors"] {
         let good = dir.path().join(file);
         let status = initspec()
-            .args(["sample", "--scheme", "he_normal", "--shape", "12,34", "--out"])
+            .args([
+                "sample",
+                "--scheme",
+                "he_normal",
+                "--shape",
+                "12,34",
+                "--out",
+            ])
             .arg(&good)
             .output()
             .unwrap();
         assert!(status.status.success());
         let bytes = std::fs::read(&good).unwrap();
-        let bad = dir.path().join(format!("bad.{}", file.split('.').next_back().unwrap()));
-        let mut cases: Vec<Vec<u8>> = [0, 1, 7, 8, 9, 40, 64, 127, 128, bytes.len() / 2, bytes.len() - 1]
-            .iter()
-            .map(|&n| bytes[..n.min(bytes.len())].to_vec())
-            .collect();
+        let bad = dir
+            .path()
+            .join(format!("bad.{}", file.split('.').next_back().unwrap()));
+        let mut cases: Vec<Vec<u8>> = [
+            0,
+            1,
+            7,
+            8,
+            9,
+            40,
+            64,
+            127,
+            128,
+            bytes.len() / 2,
+            bytes.len() - 1,
+        ]
+        .iter()
+        .map(|&n| bytes[..n.min(bytes.len())].to_vec())
+        .collect();
         // Deterministic byte flips (xorshift), in the header and in the data.
         let mut state = 0x9E37_79B9_7F4A_7C15_u64;
         for _ in 0..40 {
@@ -181,9 +202,15 @@ fn damaged_files_never_panic_audit_or_identify() {
             for command in [vec!["audit", "--scheme", "he_normal"], vec!["identify"]] {
                 let output = initspec().args(&command).arg(&bad).output().unwrap();
                 let stderr = String::from_utf8_lossy(&output.stderr);
-                assert!(!stderr.contains("panicked"), "{file} case {i} {command:?}: {stderr}");
+                assert!(
+                    !stderr.contains("panicked"),
+                    "{file} case {i} {command:?}: {stderr}"
+                );
                 let code = output.status.code();
-                assert!(matches!(code, Some(0..=2)), "{file} case {i} {command:?}: {code:?}");
+                assert!(
+                    matches!(code, Some(0..=2)),
+                    "{file} case {i} {command:?}: {code:?}"
+                );
                 if code == Some(2) {
                     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
                 }

@@ -63,8 +63,9 @@ pub fn philox4x32_10(counter: [u32; 4], key: [u32; 2]) -> [u32; 4] {
 ///
 /// The same arithmetic as [`philox4x32_10`], written over arrays so that the compiler keeps
 /// the `N` independent blocks in vector registers. The 32-bit words are held in 64-bit lanes
-/// during the rounds: the 32×32 → 64-bit products are then single `pmuludq` instructions and
-/// their halves a shift and a mask, with no packing between rounds.
+/// during the rounds: the 32×32 → 64-bit products are then single `pmuludq` instructions,
+/// their high halves a shift and their low halves the lanes themselves (never masked: only
+/// the low 32 bits of a lane are read), with no packing between rounds.
 #[inline(always)]
 pub(crate) fn philox_lanes<const N: usize>(
     lo: &[u32; N],

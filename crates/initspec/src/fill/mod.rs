@@ -180,6 +180,16 @@ impl Job<'_> {
 pub(crate) trait TileKernel<W, const TILE: usize> {
     /// Fills `out` with tile `tile`.
     fn tile(&self, tile: u64, out: &mut [W; TILE]);
+
+    /// Fills `out[t]` with tile `first + t`, for each `t`: the same bytes as calling
+    /// [`tile`](TileKernel::tile) on each, which a kernel may override to overlap the
+    /// work of consecutive tiles.
+    #[inline(always)]
+    fn tiles(&self, first: u64, out: &mut [[W; TILE]]) {
+        for (t, chunk) in out.iter_mut().enumerate() {
+            self.tile(first + t as u64, chunk);
+        }
+    }
 }
 
 /// Runs a single-precision kernel over `out`, writing whole tiles straight into `out` when
@@ -256,9 +266,7 @@ fn tiled_direct<W: Copy + Default, K: TileKernel<W, TILE>, const TILE: usize>(
     let index = start + head as u64;
     let (whole, last) = rest.as_chunks_mut::<TILE>();
     let first_tile = index / TILE as u64;
-    for (t, chunk) in whole.iter_mut().enumerate() {
-        kernel.tile(first_tile + t as u64, chunk);
-    }
+    kernel.tiles(first_tile, whole);
     let done = (whole.len() * TILE) as u64;
     tiled(index + done, last, kernel, std::convert::identity);
 }

@@ -22,9 +22,13 @@
 //! chains in flight, or four AVX2 registers), with every branch written as a select and no
 //! panicking operation, so that LLVM vectorizes it; the results are interleaved into element
 //! order only at the end. (16 blocks per tile measured 40 % slower for uniform, 64 slower
-//! again: see docs/PERFORMANCE.md.) Each output element is still computed by exactly the
-//! operations written above, in the same order, so the bytes do not depend on how the lanes
-//! are grouped, nor on the instruction set the kernel was compiled for (see `dispatch`).
+//! again: see docs/PERFORMANCE.md.) Runs of whole tiles are software-pipelined
+//! ([`pipelined`]): the Philox words of the next tile are computed before this tile's
+//! transform, so the integer rounds overlap the floating-point transform and the transform
+//! never waits on the store buffer for words that were just written. Each output element is
+//! still computed by exactly the operations written above, in the same order, so the bytes
+//! do not depend on how the lanes or tiles are grouped, nor on the instruction set the
+//! kernel was compiled for (see `dispatch`).
 
 use super::TileKernel;
 use super::math::{
@@ -59,6 +63,34 @@ fn tile_words(key: [u32; 2], tile: u64) -> [[u32; BLOCKS]; 4] {
     philox_lanes(&lo, &hi, 0, key)
 }
 
+/// A kernel that maps the words of one tile to its elements.
+trait WordsKernel {
+    /// The stream key.
+    fn key(&self) -> [u32; 2];
+    /// Fills `out` from the tile's words (`words[k][j]` = word `k` of block `j`).
+    fn words_to_tile(&self, words: &[[u32; BLOCKS]; 4], out: &mut [f32; TILE]);
+}
+
+/// Tiles `first..first + out.len()`, software-pipelined: the words of tile `t + 1` are
+/// computed before tile `t` is transformed. The integer Philox rounds of the next tile then
+/// overlap the floating-point transform of this one, and the transform reads words that
+/// were stored an iteration earlier (long retired from the store buffer) instead of
+/// waiting on the narrowing stores that just wrote them. Same bytes as tile by tile.
+#[inline(always)]
+fn pipelined<K: WordsKernel>(kernel: &K, first: u64, out: &mut [[f32; TILE]]) {
+    let key = kernel.key();
+    let Some((last, init)) = out.split_last_mut() else {
+        return;
+    };
+    let mut words = tile_words(key, first);
+    for (t, chunk) in init.iter_mut().enumerate() {
+        let next = tile_words(key, first + t as u64 + 1);
+        kernel.words_to_tile(&words, chunk);
+        words = next;
+    }
+    kernel.words_to_tile(&words, last);
+}
+
 /// Writes the per-word arrays in element order: `out[4j + k] = v[k][j]`.
 #[inline(always)]
 fn interleave(v: &[[f32; BLOCKS]; 4], out: &mut [f32; TILE]) {
@@ -78,10 +110,14 @@ pub(crate) struct Uniform {
     pub below_b: f32,
 }
 
-impl TileKernel<f32, TILE> for Uniform {
+impl WordsKernel for Uniform {
     #[inline(always)]
-    fn tile(&self, tile: u64, out: &mut [f32; TILE]) {
-        let words = tile_words(self.key, tile);
+    fn key(&self) -> [u32; 2] {
+        self.key
+    }
+
+    #[inline(always)]
+    fn words_to_tile(&self, words: &[[u32; BLOCKS]; 4], out: &mut [f32; TILE]) {
         let mut v = [[0f32; BLOCKS]; 4];
         for j in 0..BLOCKS {
             for k in 0..4 {
@@ -89,6 +125,18 @@ impl TileKernel<f32, TILE> for Uniform {
             }
         }
         interleave(&v, out);
+    }
+}
+
+impl TileKernel<f32, TILE> for Uniform {
+    #[inline(always)]
+    fn tile(&self, tile: u64, out: &mut [f32; TILE]) {
+        self.words_to_tile(&tile_words(self.key, tile), out);
+    }
+
+    #[inline(always)]
+    fn tiles(&self, first: u64, out: &mut [[f32; TILE]]) {
+        pipelined(self, first, out);
     }
 }
 
@@ -106,10 +154,14 @@ pub(crate) struct Normal {
     pub std: f32,
 }
 
-impl TileKernel<f32, TILE> for Normal {
+impl WordsKernel for Normal {
     #[inline(always)]
-    fn tile(&self, tile: u64, out: &mut [f32; TILE]) {
-        let words = tile_words(self.key, tile);
+    fn key(&self) -> [u32; 2] {
+        self.key
+    }
+
+    #[inline(always)]
+    fn words_to_tile(&self, words: &[[u32; BLOCKS]; 4], out: &mut [f32; TILE]) {
         let mut v = [[0f32; BLOCKS]; 4];
         // One loop over the blocks with both Box–Muller pairs in its body: two independent
         // dependency chains per vector, which the out-of-order core overlaps.
@@ -122,6 +174,18 @@ impl TileKernel<f32, TILE> for Normal {
             v[3][j] = self.mean + self.std * z3;
         }
         interleave(&v, out);
+    }
+}
+
+impl TileKernel<f32, TILE> for Normal {
+    #[inline(always)]
+    fn tile(&self, tile: u64, out: &mut [f32; TILE]) {
+        self.words_to_tile(&tile_words(self.key, tile), out);
+    }
+
+    #[inline(always)]
+    fn tiles(&self, first: u64, out: &mut [[f32; TILE]]) {
+        pipelined(self, first, out);
     }
 }
 
@@ -148,18 +212,37 @@ pub(crate) fn needs_tail(plan: &TruncatedPlan<f32>) -> bool {
     !(plan.lower.min(plan.upper) >= PROBIT_SPLIT_F32)
 }
 
+impl<const TAIL: bool> WordsKernel for Truncated<TAIL> {
+    #[inline(always)]
+    fn key(&self) -> [u32; 2] {
+        self.key
+    }
+
+    #[inline(always)]
+    fn words_to_tile(&self, words: &[[u32; BLOCKS]; 4], out: &mut [f32; TILE]) {
+        let plan = self.plan;
+        let mut v = [[0f32; BLOCKS]; 4];
+        // The four words of a block in one loop body: four independent dependency chains
+        // per vector, as in the normal kernel.
+        for j in 0..BLOCKS {
+            v[0][j] = truncated::<TAIL>(&plan, words[0][j]);
+            v[1][j] = truncated::<TAIL>(&plan, words[1][j]);
+            v[2][j] = truncated::<TAIL>(&plan, words[2][j]);
+            v[3][j] = truncated::<TAIL>(&plan, words[3][j]);
+        }
+        interleave(&v, out);
+    }
+}
+
 impl<const TAIL: bool> TileKernel<f32, TILE> for Truncated<TAIL> {
     #[inline(always)]
     fn tile(&self, tile: u64, out: &mut [f32; TILE]) {
-        let words = tile_words(self.key, tile);
-        let plan = self.plan;
-        let mut v = [[0f32; BLOCKS]; 4];
-        for k in 0..4 {
-            for j in 0..BLOCKS {
-                v[k][j] = truncated::<TAIL>(&plan, words[k][j]);
-            }
-        }
-        interleave(&v, out);
+        self.words_to_tile(&tile_words(self.key, tile), out);
+    }
+
+    #[inline(always)]
+    fn tiles(&self, first: u64, out: &mut [[f32; TILE]]) {
+        pipelined(self, first, out);
     }
 }
 

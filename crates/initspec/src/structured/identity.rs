@@ -163,3 +163,145 @@ pub fn delta_orthogonal(
     out[start..start + matrix.len()].copy_from_slice(&matrix);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eye_matches_torch_eye() {
+        assert_eq!(eye(&[2, 2]).unwrap(), vec![1.0, 0.0, 0.0, 1.0]);
+        assert_eq!(eye(&[3, 2]).unwrap(), vec![1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+        assert_eq!(eye(&[0, 3]).unwrap(), Vec::<f64>::new());
+        for shape in [&[3][..], &[2, 2, 2][..], &[][..]] {
+            assert!(matches!(eye(shape), Err(StructuredError::Rank { .. })));
+        }
+    }
+
+    #[test]
+    fn dirac_exact_values() {
+        // torch.nn.init.dirac_(torch.empty(4, 3, 3)): 1 at [d, d, 1] for d < 3.
+        let w = dirac(&[4, 3, 3], 1).unwrap();
+        let ones: Vec<usize> = (0..w.len()).filter(|&i| w[i] == 1.0).collect();
+        assert_eq!(ones, vec![1, 3 * 3 + 3 + 1, 2 * 9 + 2 * 3 + 1]);
+        assert_eq!(w.iter().filter(|&&x| x != 0.0).count(), 3);
+
+        // Even kernel: centre k//2 = 2 for k = 4 (PyTorch), not (k−1)//2 = 1.
+        let w = dirac(&[2, 2, 4], 1).unwrap();
+        assert_eq!(w[2], 1.0);
+        assert_eq!(w[(2 + 1) * 4 + 2], 1.0);
+        assert_eq!(w.iter().sum::<f64>(), 2.0);
+
+        // 2-D kernel 3×2: centre (1, 1) → offset 1·2 + 1 = 3 within a 6-tap block.
+        let w = dirac(&[2, 2, 3, 2], 1).unwrap();
+        assert_eq!(w[3], 1.0);
+        assert_eq!(w[(2 + 1) * 6 + 3], 1.0);
+        assert_eq!(w.iter().sum::<f64>(), 2.0);
+
+        // 3-D kernel 3×3×3: centre (1,1,1) → 13.
+        let w = dirac(&[1, 1, 3, 3, 3], 1).unwrap();
+        assert_eq!(w[13], 1.0);
+        assert_eq!(w.iter().sum::<f64>(), 1.0);
+    }
+
+    #[test]
+    fn dirac_groups() {
+        // dirac_(torch.empty(6, 2, 3), groups=2): out_per_group 3, min_dim 2,
+        // ones at [g·3 + d, d, 1] for g < 2, d < 2.
+        let w = dirac(&[6, 2, 3], 2).unwrap();
+        let mut want = vec![0.0; 36];
+        for (o, d) in [(0, 0), (1, 1), (3, 0), (4, 1)] {
+            want[(o * 2 + d) * 3 + 1] = 1.0;
+        }
+        assert_eq!(w, want);
+        // More inputs than outputs per group: min_dim = out_per_group.
+        let w = dirac(&[4, 5, 1], 2).unwrap();
+        let mut want = vec![0.0; 20];
+        for (o, d) in [(0, 0), (1, 1), (2, 0), (3, 1)] {
+            want[o * 5 + d] = 1.0;
+        }
+        assert_eq!(w, want);
+    }
+
+    #[test]
+    fn dirac_errors() {
+        assert!(matches!(
+            dirac(&[6, 2, 3], 4),
+            Err(StructuredError::GroupsDoNotDivide {
+                out_channels: 6,
+                groups: 4
+            })
+        ));
+        assert!(matches!(
+            dirac(&[6, 2, 3], 0),
+            Err(StructuredError::GroupsDoNotDivide { .. })
+        ));
+        for shape in [&[2, 2][..], &[1, 1, 1, 1, 1, 1][..]] {
+            assert!(matches!(dirac(shape, 1), Err(StructuredError::Rank { .. })));
+        }
+        assert_eq!(dirac(&[0, 2, 3], 1).unwrap(), Vec::<f64>::new());
+    }
+
+    #[test]
+    fn delta_orthogonal_centre_and_orthogonality() {
+        let stream = Stream::new(9, "conv");
+        // [k1 = 4, k2 = 3, in = 3, out = 5]: centre ((4−1)//2, (3−1)//2) = (1, 1) → tap 1·3 + 1 = 4.
+        let shape = [4, 3, 3, 5];
+        let w = delta_orthogonal(&shape, 1.5, &stream).unwrap();
+        let m = orthogonal(&[3, 5], 1.5, &stream).unwrap();
+        let tap = 15;
+        for (t, block) in w.chunks(tap).enumerate() {
+            if t == 4 {
+                assert_eq!(block, &m[..]);
+            } else {
+                assert!(block.iter().all(|&x| x == 0.0), "tap {t}");
+            }
+        }
+        // Rows of the centre matrix are orthonormal·gain.
+        for i in 0..3 {
+            for j in 0..3 {
+                let s: f64 = (0..5).map(|c| m[i * 5 + c] * m[j * 5 + c]).sum();
+                let want = if i == j { 2.25 } else { 0.0 };
+                assert!((s - want).abs() < 1e-13);
+            }
+        }
+        // 3-D kernel, even sizes: centre (1, 0, 1) of [4, 2, 4].
+        let w = delta_orthogonal(&[4, 2, 4, 2, 2], 1.0, &stream).unwrap();
+        let centre = (2 * 4) + 1;
+        let nonzero: Vec<usize> = (0..w.len())
+            .filter(|&i| w[i] != 0.0)
+            .map(|i| i / 4)
+            .collect();
+        assert!(!nonzero.is_empty());
+        assert!(nonzero.iter().all(|&t| t == centre));
+    }
+
+    #[test]
+    fn delta_orthogonal_errors() {
+        let s = Stream::new(0, "w");
+        assert!(matches!(
+            delta_orthogonal(&[3, 5, 4], 1.0, &s),
+            Err(StructuredError::InExceedsOut {
+                in_channels: 5,
+                out_channels: 4
+            })
+        ));
+        for shape in [&[3, 3][..], &[1, 1, 1, 1, 3, 3][..]] {
+            assert!(matches!(
+                delta_orthogonal(shape, 1.0, &s),
+                Err(StructuredError::Rank { .. })
+            ));
+        }
+        for gain in [f64::NAN, 0.0, -2.0, f64::INFINITY] {
+            assert!(delta_orthogonal(&[3, 2, 2], gain, &s).is_err());
+        }
+        assert_eq!(
+            delta_orthogonal(&[3, 0, 2], 1.0, &s).unwrap(),
+            Vec::<f64>::new()
+        );
+        assert_eq!(
+            delta_orthogonal(&[0, 2, 2], 1.0, &s).unwrap(),
+            Vec::<f64>::new()
+        );
+    }
+}

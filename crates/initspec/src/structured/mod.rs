@@ -48,9 +48,9 @@ mod orthogonal;
 mod sparse;
 
 pub use identity::{delta_orthogonal, dirac, eye};
+pub use orthogonal::orthogonal;
 #[doc(hidden)]
 pub use orthogonal::orthogonal_without_sign_fix;
-pub use orthogonal::orthogonal;
 pub use sparse::sparse;
 
 /// Sub-stream (Philox counter word 2) of the Gaussian values of [`sparse`].

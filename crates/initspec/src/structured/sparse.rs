@@ -107,3 +107,104 @@ fn mask_key(stream: &Stream, i: usize) -> u64 {
     let w = stream.block(i as u64, MASK_WORD);
     (u64::from(w[1]) << 32) | u64::from(w[0])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zeros_per_column(w: &[f64], rows: usize, cols: usize) -> Vec<usize> {
+        (0..cols)
+            .map(|c| (0..rows).filter(|&r| w[r * cols + c] == 0.0).count())
+            .collect()
+    }
+
+    #[test]
+    fn exact_zero_count_per_column() {
+        let stream = Stream::new(4, "sparse");
+        for (rows, cols, sparsity) in [
+            (10, 7, 0.1),
+            (10, 7, 0.15), // ⌈1.5⌉ = 2
+            (33, 5, 0.5),
+            (8, 3, 1.0),
+            (8, 3, 0.0),
+            (1, 4, 0.3),
+            (100, 20, 0.9),
+        ] {
+            let w = sparse(&[rows, cols], sparsity, 0.01, &stream).unwrap();
+            let want = (sparsity * rows as f64).ceil() as usize;
+            assert_eq!(
+                zeros_per_column(&w, rows, cols),
+                vec![want; cols],
+                "{rows}×{cols}, sparsity {sparsity}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_zeros_are_the_normal_law_of_the_stream() {
+        let stream = Stream::new(8, "s");
+        let w = sparse(&[50, 40], 0.3, 0.02, &stream).unwrap();
+        let mut dense = vec![0.0; 2000];
+        Sampler::new(&Law::Normal(Normal::new(0.0, 0.02).unwrap()), stream).fill(&mut dense);
+        for (a, b) in w.iter().zip(&dense) {
+            assert!(*a == 0.0 || a == b);
+        }
+    }
+
+    #[test]
+    fn mask_positions_are_spread_over_rows() {
+        // Over 2000 columns of 10 rows with 3 zeros, each row is zero with probability 0.3:
+        // count ~ Bin(2000, 0.3), mean 600, sd 20.5; 6 sd = 123.
+        let w = sparse(&[10, 2000], 0.3, 1.0, &Stream::new(2, "m")).unwrap();
+        for r in 0..10 {
+            let count = (0..2000).filter(|&c| w[r * 2000 + c] == 0.0).count();
+            assert!((477..=723).contains(&count), "row {r}: {count}");
+        }
+    }
+
+    #[test]
+    fn deterministic_and_thread_independent() {
+        let stream = Stream::new(1, "w");
+        let a = sparse(&[64, 64], 0.25, 0.5, &stream).unwrap();
+        let b = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap()
+            .install(|| sparse(&[64, 64], 0.25, 0.5, &stream).unwrap());
+        assert_eq!(a, b);
+        assert_ne!(
+            a,
+            sparse(&[64, 64], 0.25, 0.5, &Stream::new(2, "w")).unwrap()
+        );
+    }
+
+    #[test]
+    fn errors() {
+        let s = Stream::new(0, "w");
+        for shape in [&[4][..], &[2, 2, 2][..]] {
+            assert!(matches!(
+                sparse(shape, 0.5, 0.01, &s),
+                Err(StructuredError::Rank { .. })
+            ));
+        }
+        for sparsity in [f64::NAN, -0.1, 1.01, f64::INFINITY, f64::NEG_INFINITY] {
+            assert!(matches!(
+                sparse(&[4, 4], sparsity, 0.01, &s),
+                Err(StructuredError::OutOfRange { .. })
+            ));
+        }
+        for std in [f64::NAN, f64::INFINITY] {
+            assert!(matches!(
+                sparse(&[4, 4], 0.5, std, &s),
+                Err(StructuredError::NonFinite { .. })
+            ));
+        }
+        for std in [0.0, -1.0] {
+            assert!(matches!(
+                sparse(&[4, 4], 0.5, std, &s),
+                Err(StructuredError::NotPositive { .. })
+            ));
+        }
+        assert_eq!(sparse(&[0, 4], 0.5, 0.01, &s).unwrap(), Vec::<f64>::new());
+    }
+}

@@ -1,0 +1,394 @@
+//! Checks that a matrix is orthogonal and that orthogonal matrices are Haar-distributed.
+//!
+//! An orthogonal initializer must do two things: produce orthonormal rows or columns (times
+//! `gain`), which [`orthogonality`] checks to floating-point accuracy, and draw them from the
+//! uniform (Haar) law, which the other checks test with exact distributional facts
+//! (statistics.md §5.4):
+//!
+//! ```text
+//! coordinates   every column (row) of a Haar Q is uniform on S^{d−1}, d the long side, so
+//!               (Q_ij + 1)/2 ~ Beta((d−1)/2, (d−1)/2)                     (any i, j; d ≥ 2)
+//! trace         Q Haar on O(n), n ≥ 2:  E tr Q = 0,  E (tr Q)² = 1       (Diaconis & Shahshahani 1994)
+//! ```
+//!
+//! The *signed diagonal* entries are the ones that see the classic bug, QR without the sign
+//! fix `Q·diag(sign Rᵢᵢ)` (Mezzadri 2007): Householder QR then gives `Q₁₁ < 0` always and
+//! `E tr Q` of order −√n, while off-diagonal entries and squared entries keep their Haar
+//! law. [`diagonal_test`] pools diagonal entries (over many matrices, or the `min(rows, cols)`
+//! entries of one matrix) and KS-tests them against the Beta law; [`trace_test`] tests the mean
+//! trace of many square matrices against N(0, 1/M).
+//!
+//! The diagonal entries of one Haar matrix are uncorrelated (E Q₁₁Q₂₂ = 0 follows from
+//! E (tr Q)² = 1) but not independent, so the KS p-value of one matrix's diagonal is
+//! approximate; pooling `Q₁₁` over independent matrices is exact.
+
+use std::fmt;
+
+use statrs::distribution::{Beta, ContinuousCDF};
+
+use crate::gof::{KsTest, ks_test, sort_sample};
+
+/// The orthogonality bound's factor `c` in `c · d · ε · gain²` (d the long side): Householder
+/// QR is backward stable with ‖QᵀQ − I‖ = O(d·ε) (Higham 2002, §19.3); 50 leaves room for
+/// the constant. A relative gain error δ shifts the Gram diagonal by ≈ 2δ·gain², so any
+/// δ > 25·d·ε (5.6e-11 at d = 10⁴ in f64; 3e-2 at d = 10⁴ in f32) is caught.
+pub const ORTHOGONALITY_FACTOR: f64 = 50.0;
+
+/// Why a Haar check could not run.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum HaarError {
+    /// `values.len() != rows · cols`.
+    ShapeMismatch {
+        /// The number of values given.
+        len: usize,
+        /// Rows claimed.
+        rows: usize,
+        /// Columns claimed.
+        cols: usize,
+    },
+    /// The long side must be at least 2 for the Beta law (and a trace test needs n ≥ 2).
+    TooSmall {
+        /// The dimension given.
+        dimension: usize,
+    },
+    /// The trace test needs a square matrix.
+    NotSquare {
+        /// Rows.
+        rows: usize,
+        /// Columns.
+        cols: usize,
+    },
+    /// `gain` must be finite and `> 0`.
+    InvalidGain {
+        /// The gain given.
+        gain: f64,
+    },
+    /// No matrices or values were given.
+    Empty,
+}
+
+impl fmt::Display for HaarError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HaarError::ShapeMismatch { len, rows, cols } => write!(
+                f,
+                "{len} values do not form a {rows}×{cols} matrix; pass the flattened shape"
+            ),
+            HaarError::TooSmall { dimension } => {
+                write!(
+                    f,
+                    "dimension {dimension} is too small; Haar checks need at least 2"
+                )
+            }
+            HaarError::NotSquare { rows, cols } => {
+                write!(f, "the trace test needs a square matrix, got {rows}×{cols}")
+            }
+            HaarError::InvalidGain { gain } => {
+                write!(f, "gain = {gain} must be finite and greater than 0")
+            }
+            HaarError::Empty => write!(f, "no values to test"),
+        }
+    }
+}
+
+impl std::error::Error for HaarError {}
+
+fn check_shape(values: &[f64], rows: usize, cols: usize, gain: f64) -> Result<(), HaarError> {
+    if rows.checked_mul(cols) != Some(values.len()) {
+        return Err(HaarError::ShapeMismatch {
+            len: values.len(),
+            rows,
+            cols,
+        });
+    }
+    if !(gain > 0.0) || !gain.is_finite() {
+        return Err(HaarError::InvalidGain { gain });
+    }
+    Ok(())
+}
+
+/// The orthogonality of one matrix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OrthogonalityCheck {
+    /// `max |G − gain²·I|` over the Gram matrix G of the short side (WWᵀ for rows ≤ cols,
+    /// WᵀW otherwise).
+    pub max_abs_error: f64,
+    /// [`ORTHOGONALITY_FACTOR`] · d · storage_eps · gain², d = max(rows, cols).
+    pub bound: f64,
+    /// `max_abs_error ≤ bound` (false when a value is NaN).
+    pub pass: bool,
+}
+
+/// Whether the row-major `rows × cols` matrix `values` has orthonormal rows (rows ≤ cols) or
+/// columns (rows ≥ cols) times `gain`, to within the rounding of its storage format.
+///
+/// ```text
+/// max |G − gain²·I| ≤ 50 · max(rows, cols) · storage_eps · gain²
+/// ```
+///
+/// `storage_eps` is the machine epsilon of the format the values were stored in
+/// (`f64::EPSILON`, `f32::EPSILON`, 2⁻⁷ for bf16, 2⁻¹⁰ for f16). Costs `min² · max`
+/// multiply-adds.
+///
+/// # Errors
+/// [`HaarError::ShapeMismatch`], [`HaarError::InvalidGain`].
+pub fn orthogonality(
+    values: &[f64],
+    rows: usize,
+    cols: usize,
+    gain: f64,
+    storage_eps: f64,
+) -> Result<OrthogonalityCheck, HaarError> {
+    check_shape(values, rows, cols, gain)?;
+    // Vectors of the short side, each contiguous.
+    let (count, len) = (rows.min(cols), rows.max(cols));
+    let vectors: Vec<f64> = if rows <= cols {
+        values.to_vec()
+    } else {
+        let mut t = vec![0.0; values.len()];
+        for r in 0..rows {
+            for c in 0..cols {
+                t[c * rows + r] = values[r * cols + c];
+            }
+        }
+        t
+    };
+    let target = gain * gain;
+    let mut worst = 0.0f64;
+    let mut nan = false;
+    for i in 0..count {
+        let vi = &vectors[i * len..(i + 1) * len];
+        for j in i..count {
+            let vj = &vectors[j * len..(j + 1) * len];
+            let s: f64 = vi.iter().zip(vj).map(|(a, b)| a * b).sum();
+            let want = if i == j { target } else { 0.0 };
+            let e = (s - want).abs();
+            nan |= e.is_nan();
+            worst = worst.max(e);
+        }
+    }
+    let bound = ORTHOGONALITY_FACTOR * len as f64 * storage_eps * target;
+    Ok(OrthogonalityCheck {
+        max_abs_error: if nan { f64::NAN } else { worst },
+        bound,
+        pass: !nan && worst <= bound,
+    })
+}
+
+/// `tr(W)/gain` of a square row-major `n × n` matrix.
+///
+/// # Errors
+/// [`HaarError::ShapeMismatch`], [`HaarError::InvalidGain`].
+pub fn trace(values: &[f64], n: usize, gain: f64) -> Result<f64, HaarError> {
+    check_shape(values, n, n, gain)?;
+    Ok((0..n).map(|i| values[i * n + i]).sum::<f64>() / gain)
+}
+
+/// The signed diagonal `W_ii/gain`, i < min(rows, cols), of a row-major `rows × cols` matrix.
+///
+/// # Errors
+/// [`HaarError::ShapeMismatch`], [`HaarError::InvalidGain`].
+pub fn signed_diagonal(
+    values: &[f64],
+    rows: usize,
+    cols: usize,
+    gain: f64,
+) -> Result<Vec<f64>, HaarError> {
+    check_shape(values, rows, cols, gain)?;
+    Ok((0..rows.min(cols))
+        .map(|i| values[i * cols + i] / gain)
+        .collect())
+}
+
+/// The mean-trace test over M square matrices.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TraceTest {
+    /// Mean of tr Q over the matrices.
+    pub mean: f64,
+    /// z = mean · √M (under Haar, N(0, 1) as M grows; exact mean 0, variance 1 per trace).
+    pub z: f64,
+    /// Two-sided p-value 2·Φ(−|z|).
+    pub p_value: f64,
+    /// The number of matrices M.
+    pub m: usize,
+}
+
+/// Tests that traces `tr Q` of Haar matrices on O(n), n ≥ 2, have mean 0 (Diaconis &
+/// Shahshahani 1994: E tr Q = 0 and E (tr Q)² = 1 exactly for n ≥ 2).
+///
+/// ```text
+/// z = (Σ tr Qₖ / M) · √M,   p = 2·Φ(−|z|)
+/// ```
+///
+/// With a single trace (M = 1) this is the test of one audited square matrix. QR without the
+/// sign fix gives E tr Q = −1.585 at n = 8, −3.364 at n = 32 (statistics.md §5.4).
+///
+/// # Errors
+/// [`HaarError::Empty`] for no traces; a NaN trace gives p = 0.
+pub fn trace_test(traces: &[f64]) -> Result<TraceTest, HaarError> {
+    if traces.is_empty() {
+        return Err(HaarError::Empty);
+    }
+    let m = traces.len();
+    let mean = traces.iter().sum::<f64>() / m as f64;
+    let z = mean * (m as f64).sqrt();
+    let p_value = if z.is_nan() {
+        0.0
+    } else {
+        (2.0 * initspec::special::cdf(-z.abs())).min(1.0)
+    };
+    Ok(TraceTest {
+        mean,
+        z,
+        p_value,
+        m,
+    })
+}
+
+/// The CDF of one coordinate of a uniform unit vector in R^d, d ≥ 2:
+/// `P(X ≤ x) = I_{(x+1)/2}((d−1)/2, (d−1)/2)`.
+///
+/// # Errors
+/// [`HaarError::TooSmall`] for d < 2.
+pub fn coordinate_cdf(dimension: usize) -> Result<impl Fn(f64) -> f64, HaarError> {
+    if dimension < 2 {
+        return Err(HaarError::TooSmall { dimension });
+    }
+    let a = (dimension as f64 - 1.0) / 2.0;
+    let beta = Beta::new(a, a).map_err(|_| HaarError::TooSmall { dimension })?;
+    Ok(move |x: f64| {
+        if x.is_nan() {
+            f64::NAN
+        } else {
+            beta.cdf(((x + 1.0) / 2.0).clamp(0.0, 1.0))
+        }
+    })
+}
+
+/// KS test of signed diagonal entries `Q_ii` (already divided by gain) against the coordinate
+/// law of a uniform unit vector in R^d, `(Q_ii + 1)/2 ~ Beta((d−1)/2, (d−1)/2)`, where `d` is
+/// the long side of the matrices (the sphere their columns or rows live on).
+///
+/// Pool entries from independent matrices (exact), or pass one matrix's diagonal
+/// (approximate: the entries are uncorrelated but dependent).
+///
+/// # Errors
+/// [`HaarError::Empty`], [`HaarError::TooSmall`] for d < 2.
+pub fn diagonal_test(entries: &[f64], dimension: usize) -> Result<KsTest, HaarError> {
+    if entries.is_empty() {
+        return Err(HaarError::Empty);
+    }
+    let cdf = coordinate_cdf(dimension)?;
+    let mut sorted = entries.to_vec();
+    sort_sample(&mut sorted);
+    Ok(ks_test(&sorted, cdf))
+}
+
+/// The Haar checks of one audited matrix.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SingleMatrixHaar {
+    /// Orthogonality to the storage's precision.
+    pub orthogonality: OrthogonalityCheck,
+    /// `tr Q` against N(0, 1), for a square matrix.
+    pub trace: Option<TraceTest>,
+    /// The signed diagonal against the Beta coordinate law (approximate p-value).
+    pub diagonal: KsTest,
+}
+
+/// All Haar checks of one row-major `rows × cols` matrix claimed to be `gain ·` Haar.
+///
+/// # Errors
+/// [`HaarError::ShapeMismatch`], [`HaarError::InvalidGain`], [`HaarError::TooSmall`] when
+/// `max(rows, cols) < 2`.
+pub fn single_matrix(
+    values: &[f64],
+    rows: usize,
+    cols: usize,
+    gain: f64,
+    storage_eps: f64,
+) -> Result<SingleMatrixHaar, HaarError> {
+    let orthogonality = orthogonality(values, rows, cols, gain, storage_eps)?;
+    let trace = if rows == cols && rows >= 2 {
+        Some(trace_test(&[trace(values, rows, gain)?])?)
+    } else {
+        None
+    };
+    let diagonal = diagonal_test(&signed_diagonal(values, rows, cols, gain)?, rows.max(cols))?;
+    Ok(SingleMatrixHaar {
+        orthogonality,
+        trace,
+        diagonal,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinate_cdf_known_values() {
+        // d = 3: (x+1)/2 ~ Beta(1, 1), uniform on [−1, 1].
+        let f = coordinate_cdf(3).unwrap();
+        assert!((f(0.5) - 0.75).abs() < 1e-14);
+        assert!((f(-1.0)).abs() < 1e-15);
+        // Symmetric for any d.
+        let g = coordinate_cdf(16).unwrap();
+        assert!((g(0.0) - 0.5).abs() < 1e-12, "{}", g(0.0));
+        assert!((g(0.3) + g(-0.3) - 1.0).abs() < 1e-12);
+        assert!(coordinate_cdf(1).is_err());
+    }
+
+    #[test]
+    fn orthogonality_of_exact_matrices() {
+        let r = std::f64::consts::FRAC_1_SQRT_2;
+        let rot = [r, -r, r, r];
+        let ok = orthogonality(&rot, 2, 2, 1.0, f64::EPSILON).unwrap();
+        assert!(ok.pass, "{ok:?}");
+        let scaled: Vec<f64> = rot.iter().map(|x| x * 1.05).collect();
+        assert!(
+            !orthogonality(&scaled, 2, 2, 1.0, f64::EPSILON)
+                .unwrap()
+                .pass
+        );
+        assert!(
+            orthogonality(&scaled, 2, 2, 1.05, f64::EPSILON)
+                .unwrap()
+                .pass
+        );
+        // Tall 3×1 unit column, wide 1×3 unit row.
+        assert!(
+            orthogonality(&[0.0, 1.0, 0.0], 3, 1, 1.0, f64::EPSILON)
+                .unwrap()
+                .pass
+        );
+        assert!(
+            orthogonality(&[0.0, 1.0, 0.0], 1, 3, 1.0, f64::EPSILON)
+                .unwrap()
+                .pass
+        );
+        assert!(
+            !orthogonality(&[f64::NAN, 1.0], 1, 2, 1.0, f64::EPSILON)
+                .unwrap()
+                .pass
+        );
+        assert!(matches!(
+            orthogonality(&[1.0; 5], 2, 2, 1.0, f64::EPSILON),
+            Err(HaarError::ShapeMismatch { .. })
+        ));
+        for gain in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(orthogonality(&rot, 2, 2, gain, f64::EPSILON).is_err());
+        }
+    }
+
+    #[test]
+    fn trace_test_values() {
+        let t = trace_test(&[0.0; 4]).unwrap();
+        assert_eq!((t.z, t.p_value, t.m), (0.0, 1.0, 4));
+        let t = trace_test(&[-2.0; 4]).unwrap();
+        assert_eq!(t.z, -4.0);
+        assert!((t.p_value - 6.334_248_366_623_996e-5).abs() < 1e-15);
+        assert_eq!(trace_test(&[]), Err(HaarError::Empty));
+        assert_eq!(trace_test(&[f64::NAN]).unwrap().p_value, 0.0);
+    }
+}
