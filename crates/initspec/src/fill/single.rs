@@ -221,14 +221,28 @@ impl<const TAIL: bool> WordsKernel for Truncated<TAIL> {
     #[inline(always)]
     fn words_to_tile(&self, words: &[[u32; BLOCKS]; 4], out: &mut [f32; TILE]) {
         let plan = self.plan;
+        // Three passes over the tile, each element going through exactly the steps of the
+        // formula in the module header: the probability to invert, Φ⁻¹ (the four words of a
+        // block in one loop body: four independent chains per vector), then sign and
+        // clamps. Split this way the kernel measured 1.7× faster than one loop doing whole
+        // elements (533 against 317 M/s, L2-resident, AVX-512; see docs/PERFORMANCE.md).
+        let mut t = [[0f32; BLOCKS]; 4];
+        let mut upper = [[false; BLOCKS]; 4];
+        for k in 0..4 {
+            for j in 0..BLOCKS {
+                (t[k][j], upper[k][j]) = truncated_t(&plan, words[k][j]);
+            }
+        }
         let mut v = [[0f32; BLOCKS]; 4];
-        // The four words of a block in one loop body: four independent dependency chains
-        // per vector, as in the normal kernel.
         for j in 0..BLOCKS {
-            v[0][j] = truncated::<TAIL>(&plan, words[0][j]);
-            v[1][j] = truncated::<TAIL>(&plan, words[1][j]);
-            v[2][j] = truncated::<TAIL>(&plan, words[2][j]);
-            v[3][j] = truncated::<TAIL>(&plan, words[3][j]);
+            for k in 0..4 {
+                v[k][j] = truncated_probit::<TAIL>(t[k][j]);
+            }
+        }
+        for k in 0..4 {
+            for j in 0..BLOCKS {
+                v[k][j] = truncated_finish(&plan, v[k][j], upper[k][j]);
+            }
         }
         interleave(&v, out);
     }
@@ -246,19 +260,30 @@ impl<const TAIL: bool> TileKernel<f32, TILE> for Truncated<TAIL> {
     }
 }
 
-/// One truncated normal from one word, by inversion from the nearer tail.
+/// The first step of one truncated normal from one word (inversion from the nearer tail):
+/// the probability `t` to invert and whether it is taken from the upper tail.
 #[inline(always)]
-fn truncated<const TAIL: bool>(plan: &TruncatedPlan<f32>, w: u32) -> f32 {
+fn truncated_t(plan: &TruncatedPlan<f32>, w: u32) -> (f32, bool) {
     let u = ((w >> 9) * 2 + 1) as i32 as f32 * TWO_M24;
     let p = plan.lower + u * plan.mass;
     let q = plan.upper + (1.0 - u) * plan.mass;
     let from_upper = q < p;
-    let t = if from_upper { q } else { p };
-    let z = if TAIL {
+    (if from_upper { q } else { p }, from_upper)
+}
+
+/// `Φ⁻¹(t)`; with `TAIL = false` the central branch only (see [`needs_tail`]).
+#[inline(always)]
+fn truncated_probit<const TAIL: bool>(t: f32) -> f32 {
+    if TAIL {
         probit_lower_f32(t)
     } else {
         probit_central_f32(t)
-    };
+    }
+}
+
+/// The last step: the sign of the tail, then the clamps to `[α, β]` and `[a, b]`.
+#[inline(always)]
+fn truncated_finish(plan: &TruncatedPlan<f32>, z: f32, from_upper: bool) -> f32 {
     let z = if from_upper { -z } else { z };
     let z = clamp_f32(z, plan.alpha, plan.beta);
     clamp_f32(plan.mean + plan.std * z, plan.a, plan.b)
