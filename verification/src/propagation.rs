@@ -444,6 +444,30 @@ fn threshold_study(
     }
 }
 
+/// `statistic(output)` of each of R independent networks (without batch norm) on one fixed
+/// Gaussian input.
+fn per_network_output<F>(setup: &Setup<'_>, statistic: F) -> Result<Vec<f64>, PropagationError>
+where
+    F: Fn(&Array2<f64>) -> f64,
+{
+    if setup.replicates < 2 {
+        return Err(PropagationError::TooFewReplicates);
+    }
+    let x = gaussian(setup.seed, "input", 1, setup.widths[0], true);
+    (0..setup.replicates)
+        .map(|r| {
+            let net = Network::init(
+                setup.widths,
+                setup.drawn,
+                setup.activation,
+                false,
+                replicate_seed(setup.seed, r),
+            )?;
+            Ok(statistic(net.forward(x.view())?.output()))
+        })
+        .collect()
+}
+
 /// `M_L/M_0` of R networks (fixed input, ‖x‖² = n_0) compared with `threshold`: with
 /// N(0, 0.01²) weights and tanh it vanishes (established below a small τ).
 ///
@@ -453,21 +477,7 @@ pub fn output_second_moment(
     setup: &Setup<'_>,
     threshold: f64,
 ) -> Result<ThresholdStudy, PropagationError> {
-    if setup.replicates < 2 {
-        return Err(PropagationError::TooFewReplicates);
-    }
-    let x = gaussian(setup.seed, "input", 1, setup.widths[0], true);
-    let mut values = Vec::with_capacity(setup.replicates);
-    for r in 0..setup.replicates {
-        let net = Network::init(
-            setup.widths,
-            setup.drawn,
-            setup.activation,
-            false,
-            replicate_seed(setup.seed, r),
-        )?;
-        values.push(Moments::of(net.forward(x.view())?.output()).m2);
-    }
+    let values = per_network_output(setup, |out| Moments::of(out).m2)?;
     Ok(threshold_study(
         "output second moment M_L/M_0",
         setup.seed,
@@ -488,24 +498,10 @@ pub fn saturated_fraction(
     setup: &Setup<'_>,
     threshold: f64,
 ) -> Result<ThresholdStudy, PropagationError> {
-    if setup.replicates < 2 {
-        return Err(PropagationError::TooFewReplicates);
-    }
-    let x = gaussian(setup.seed, "input", 1, setup.widths[0], true);
-    let mut values = Vec::with_capacity(setup.replicates);
-    for r in 0..setup.replicates {
-        let net = Network::init(
-            setup.widths,
-            setup.drawn,
-            setup.activation,
-            false,
-            replicate_seed(setup.seed, r),
-        )?;
-        let f = net.forward(x.view())?;
-        let out = f.output();
+    let values = per_network_output(setup, |out| {
         let saturated = out.iter().filter(|v| v.abs() > SATURATION_LEVEL).count();
-        values.push(saturated as f64 / out.len() as f64);
-    }
+        saturated as f64 / out.len() as f64
+    })?;
     Ok(threshold_study(
         "fraction of saturated last-layer units",
         setup.seed,
