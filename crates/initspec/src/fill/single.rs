@@ -71,6 +71,20 @@ trait WordsKernel {
     fn words_to_tile(&self, words: &[[u32; BLOCKS]; 4], out: &mut [f32; TILE]);
 }
 
+/// Every words kernel is a tile kernel: whole tiles, pipelined (the Philox words of tile
+/// t + 1 are computed before tile t is transformed).
+impl<K: WordsKernel> TileKernel<f32, TILE> for K {
+    #[inline(always)]
+    fn tile(&self, tile: u64, out: &mut [f32; TILE]) {
+        self.words_to_tile(&tile_words(self.key(), tile), out);
+    }
+
+    #[inline(always)]
+    fn tiles(&self, first: u64, out: &mut [[f32; TILE]]) {
+        pipelined(self, first, out);
+    }
+}
+
 /// Tiles `first..first + out.len()`, software-pipelined: the words of tile `t + 1` are
 /// computed before tile `t` is transformed. The integer Philox rounds of the next tile then
 /// overlap the floating-point transform of this one, and the transform reads words that
@@ -128,18 +142,6 @@ impl WordsKernel for Uniform {
     }
 }
 
-impl TileKernel<f32, TILE> for Uniform {
-    #[inline(always)]
-    fn tile(&self, tile: u64, out: &mut [f32; TILE]) {
-        self.words_to_tile(&tile_words(self.key, tile), out);
-    }
-
-    #[inline(always)]
-    fn tiles(&self, first: u64, out: &mut [[f32; TILE]]) {
-        pipelined(self, first, out);
-    }
-}
-
 /// `min(a + width·u, b⁻)` with `u = ⌊w/2⁸⌋·2⁻²⁴`.
 #[inline(always)]
 fn uniform_value(a: f32, width: f32, below_b: f32, w: u32) -> f32 {
@@ -174,18 +176,6 @@ impl WordsKernel for Normal {
             v[3][j] = self.mean + self.std * z3;
         }
         interleave(&v, out);
-    }
-}
-
-impl TileKernel<f32, TILE> for Normal {
-    #[inline(always)]
-    fn tile(&self, tile: u64, out: &mut [f32; TILE]) {
-        self.words_to_tile(&tile_words(self.key, tile), out);
-    }
-
-    #[inline(always)]
-    fn tiles(&self, first: u64, out: &mut [[f32; TILE]]) {
-        pipelined(self, first, out);
     }
 }
 
@@ -245,18 +235,6 @@ impl<const TAIL: bool> WordsKernel for Truncated<TAIL> {
             }
         }
         interleave(&v, out);
-    }
-}
-
-impl<const TAIL: bool> TileKernel<f32, TILE> for Truncated<TAIL> {
-    #[inline(always)]
-    fn tile(&self, tile: u64, out: &mut [f32; TILE]) {
-        self.words_to_tile(&tile_words(self.key, tile), out);
-    }
-
-    #[inline(always)]
-    fn tiles(&self, first: u64, out: &mut [[f32; TILE]]) {
-        pipelined(self, first, out);
     }
 }
 
