@@ -49,6 +49,13 @@ pub fn run(args: &CalibrateArgs) -> Result<i32, CliError> {
     if args.trials == 0 {
         return Err(CliError::new("--trials must be at least 1"));
     }
+    if args.samples > crate::verify::MAX_SAMPLES {
+        return Err(CliError::new(format!(
+            "--samples {} is more than the {} values per trial this command holds in memory",
+            args.samples,
+            crate::verify::MAX_SAMPLES
+        )));
+    }
     if args.samples < 2 {
         return Err(CliError::new("--samples must be at least 2"));
     }

@@ -14,6 +14,10 @@ use crate::error::CliError;
 /// give power 0.99 for a normal law; uniform and truncated laws need fewer).
 pub const DEFAULT_SAMPLES: usize = 1 << 20;
 
+/// The most samples per case (or per calibration trial) a command accepts: 2²⁸ values,
+/// 2 GiB as f64, which keeps every run within this machine's memory.
+pub const MAX_SAMPLES: usize = 1 << 28;
+
 /// Default family-wise level of each case's statistical checks (Holm within the case).
 /// Over the ~40 cases the chance that a correct build fails somewhere is below 4e-5.
 pub const DEFAULT_ALPHA: f64 = 1e-6;
@@ -67,6 +71,11 @@ fn word(pass: bool) -> &'static str {
 pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> Result<i32, CliError> {
     if samples == 0 {
         return Err(CliError::new("--samples must be at least 1"));
+    }
+    if samples > MAX_SAMPLES {
+        return Err(CliError::new(format!(
+            "--samples {samples} is more than the {MAX_SAMPLES} values per case this command holds in memory"
+        )));
     }
     if !(alpha > 0.0 && alpha < 1.0) {
         return Err(CliError::new(format!(
