@@ -8,7 +8,7 @@
 use initspec::law::{Constant, Normal, TruncatedNormal, Uniform};
 use initspec::{Distribution, FanMode, Fans, Law, Layout, Nonlinearity, Scheme};
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
+use proptest::test_runner::{FileFailurePersistence, RngSeed};
 use statrs::distribution::{ContinuousCDF, Normal as StatrsNormal};
 
 /// Smallest interval mass `TruncatedNormal::new` accepts (its documented threshold).
@@ -116,6 +116,12 @@ fn truncated_normal_ok(mean: f64, std: f64, a: f64, b: f64) -> Option<bool> {
         return Some(false);
     }
     let mass = normal_mass(alpha, beta);
+    // On an interval narrower than 1e-6σ the mass is a difference of two nearly equal
+    // probabilities: rounding decides it (statrs' Φ is accurate to ~1e-10, libm's to 1 ulp),
+    // so the outcome is not determined there.
+    if beta - alpha < 1e-6 {
+        return None;
+    }
     if mass > MIN_MASS * 1e3 {
         Some(true)
     } else if mass < MIN_MASS * 1e-3 {
@@ -131,6 +137,8 @@ proptest! {
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
             "proptest-regressions/props_constructors.txt",
         ))),
+        // Fixed: the suite must not change its cases from run to run (STYLE.md).
+        rng_seed: RngSeed::Fixed(0x1a175eed0001),
         ..ProptestConfig::default()
     })]
 

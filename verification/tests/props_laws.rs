@@ -8,7 +8,7 @@
 use initspec::{Distribution, FanMode, Fans, Law, Layout, Nonlinearity, Sampler, Scheme, Stream};
 use initspec_verify::storage::Storage;
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
+use proptest::test_runner::{FileFailurePersistence, RngSeed};
 
 /// Relative tolerance of a variance against its closed form: a few roundings of √ and ².
 const VARIANCE_RTOL: f64 = 1e-12;
@@ -373,6 +373,8 @@ proptest! {
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
             "proptest-regressions/props_laws.txt",
         ))),
+        // Fixed: the suite must not change its cases from run to run (STYLE.md).
+        rng_seed: RngSeed::Fixed(0x1a175eed0002),
         ..ProptestConfig::default()
     })]
 

@@ -7,7 +7,7 @@ use half::{bf16, f16};
 use initspec::fill::KernelPath;
 use initspec::{Element, Law, Sampler, Stream};
 use proptest::prelude::*;
-use proptest::test_runner::FileFailurePersistence;
+use proptest::test_runner::{FileFailurePersistence, RngSeed};
 
 /// Largest tensor drawn: a bit over two parallel chunks, so that ranges cross chunk and
 /// tile boundaries and large fills go through rayon.
@@ -95,6 +95,8 @@ proptest! {
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
             "proptest-regressions/props_streams.txt",
         ))),
+        // Fixed: the suite must not change its cases from run to run (STYLE.md).
+        rng_seed: RngSeed::Fixed(0x1a175eed0003),
         ..ProptestConfig::default()
     })]
 

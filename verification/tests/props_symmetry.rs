@@ -8,6 +8,7 @@ use initspec::Scheme;
 use initspec_nn::ndarray::{Array2, ArrayView1, Axis};
 use initspec_nn::{Activation, Network, mse_loss};
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 
 /// Every hidden layer's units are identical, bit for bit: the columns of `W_l`, the rows
 /// of `W_{l+1}`, and the layer's pre- and post-activation columns on `x`.
@@ -112,7 +113,12 @@ fn arb_random_scheme() -> impl Strategy<Value = Scheme> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 64,
+        // Fixed: the suite must not change its cases from run to run (STYLE.md).
+        rng_seed: RngSeed::Fixed(0x1a175eed0004),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn constant_init_keeps_hidden_units_identical(
