@@ -45,6 +45,73 @@ pub(crate) fn normal_mass(u: f64, v: f64) -> f64 {
     }
 }
 
+/// Below this standardized width the moments are computed by quadrature about the midpoint.
+pub const NARROW_WIDTH: f64 = 1.0;
+
+/// Mean, variance and fourth central moment of a standardized truncated normal.
+#[derive(Debug, Clone, Copy)]
+struct StandardMoments {
+    mean: f64,
+    variance: f64,
+    fourth: f64,
+}
+
+/// Number of Gauss–Legendre nodes for narrow intervals.
+const GAUSS_LEGENDRE_NODES: usize = 20;
+
+/// Nodes and weights of `n`-point Gauss–Legendre quadrature on [−1, 1], by Newton's method on
+/// the Legendre polynomial `P_n` from the Tricomi initial guesses.
+fn gauss_legendre(n: usize) -> Vec<(f64, f64)> {
+    let mut rule = Vec::with_capacity(n);
+    for i in 1..=n {
+        let mut x = (std::f64::consts::PI * (i as f64 - 0.25) / (n as f64 + 0.5)).cos();
+        let mut derivative = 1.0;
+        for _ in 0..100 {
+            // P_n(x) and P_n'(x) by the three-term recurrence.
+            let (mut p0, mut p1) = (1.0, x);
+            for k in 2..=n {
+                let k = k as f64;
+                let p2 = ((2.0 * k - 1.0) * x * p1 - (k - 1.0) * p0) / k;
+                p0 = p1;
+                p1 = p2;
+            }
+            derivative = n as f64 * (x * p1 - p0) / (x * x - 1.0);
+            let step = p1 / derivative;
+            x -= step;
+            if step.abs() < 1e-16 {
+                break;
+            }
+        }
+        rule.push((x, 2.0 / ((1.0 - x * x) * derivative * derivative)));
+    }
+    rule
+}
+
+/// Moments of N(0, 1) cut to a narrow [α, β], about the midpoint `c`: with `t = z − c` on
+/// [−h, h] the density is proportional to `exp(−c·t − t²/2)`, smooth and free of
+/// cancellation; the moments of `t` come from Gauss–Legendre quadrature, and the central
+/// moments from those (never from raw moments about 0, which would cancel again).
+fn narrow_moments(alpha: f64, beta: f64) -> StandardMoments {
+    let (c, h) = (0.5 * (alpha + beta), 0.5 * (beta - alpha));
+    let mut m = [0.0f64; 5];
+    for (x, w) in gauss_legendre(GAUSS_LEGENDRE_NODES) {
+        let t = h * x;
+        let density = w * libm::exp(-c * t - 0.5 * t * t);
+        let mut power = density;
+        for moment in &mut m {
+            *moment += power;
+            power *= t;
+        }
+    }
+    let [m0, m1, m2, m3, m4] = m.map(|v| v / m[0]);
+    debug_assert!((m0 - 1.0).abs() < 1e-12);
+    StandardMoments {
+        mean: c + m1,
+        variance: m2 - m1 * m1,
+        fourth: m4 - 4.0 * m1 * m3 + 6.0 * m1 * m1 * m2 - 3.0 * m1.powi(4),
+    }
+}
+
 impl TruncatedNormal {
     /// `N(mean, std²)` cut to the absolute interval `[a, b]` (PyTorch's `trunc_normal_`).
     ///
@@ -137,8 +204,15 @@ impl TruncatedNormal {
         self.mass
     }
 
-    /// Raw moments `m₀..m₄` of the standardized truncated law.
-    fn standard_raw_moments(&self) -> [f64; 5] {
+    /// Mean, variance and fourth central moment of the standardized truncated law.
+    ///
+    /// Wide intervals use the closed form (raw moments by the recursion); intervals narrower
+    /// than [`NARROW_WIDTH`] use Gauss–Legendre quadrature about the midpoint, where the closed
+    /// form's `m₂ − m₁²` cancels (docs/SPEC.md §4).
+    fn standard_moments(&self) -> StandardMoments {
+        if self.beta - self.alpha < NARROW_WIDTH {
+            return narrow_moments(self.alpha, self.beta);
+        }
         let (alpha, beta, mass) = (self.alpha, self.beta, self.mass);
         let (pa, pb) = (special::pdf(alpha), special::pdf(beta));
         let mut m = [1.0, (pa - pb) / mass, 0.0, 0.0, 0.0];
@@ -147,26 +221,28 @@ impl TruncatedNormal {
             let boundary = (beta.powi(power) * pb - alpha.powi(power) * pa) / mass;
             m[k] = (k - 1) as f64 * m[k - 2] - boundary;
         }
-        m
+        let [_, m1, m2, m3, m4] = m;
+        StandardMoments {
+            mean: m1,
+            variance: m2 - m1 * m1,
+            fourth: m4 - 4.0 * m1 * m3 + 6.0 * m1 * m1 * m2 - 3.0 * m1.powi(4),
+        }
     }
 
     /// The mean of the truncated law, `mean + std·(φ(α) − φ(β))/Z`.
     pub fn truncated_mean(&self) -> f64 {
-        self.mean + self.std * self.standard_raw_moments()[1]
+        self.mean + self.std * self.standard_moments().mean
     }
 
     /// The variance of the truncated law, `std²·(m₂ − m₁²)`.
     pub fn variance(&self) -> f64 {
-        let m = self.standard_raw_moments();
-        self.std * self.std * (m[2] - m[1] * m[1])
+        self.std * self.std * self.standard_moments().variance
     }
 
     /// The fourth central moment of the truncated law,
     /// `std⁴·(m₄ − 4m₁m₃ + 6m₁²m₂ − 3m₁⁴)`.
     pub fn fourth_central_moment(&self) -> f64 {
-        let [_, m1, m2, m3, m4] = self.standard_raw_moments();
-        let central = m4 - 4.0 * m1 * m3 + 6.0 * m1 * m1 * m2 - 3.0 * m1.powi(4);
-        self.std.powi(4) * central
+        self.std.powi(4) * self.standard_moments().fourth
     }
 
     /// `P(X ≤ x)`.
@@ -211,6 +287,91 @@ mod tests {
 
     /// std of N(0,1) cut to [−2, 2], as Keras and JAX hard-code it.
     const TRUNC_STD_2SIGMA: f64 = 0.879_625_661_034_239_8;
+
+    #[test]
+    #[allow(clippy::excessive_precision)] // reference digits quoted as printed by mpmath
+    fn narrow_intervals_match_mpmath() {
+        // (α, β, mean, variance, μ₄) of N(0, 1) on [α, β], mpmath at 60 digits (quadrature).
+        let cases = [
+            (
+                1.45,
+                1.55,
+                1.498750884670195298,
+                0.00083211981629362466801,
+                1.2491790200128041186e-6,
+            ),
+            (
+                1.485,
+                1.515,
+                1.4998875071713303751,
+                0.000074990157535063859005,
+                1.0124403181786445413e-8,
+            ),
+            (
+                1.4995,
+                1.5005,
+                1.4999998750000088542,
+                8.3333321180538962853e-8,
+                1.2499999181541858591e-14,
+            ),
+            (
+                0.0,
+                0.001,
+                0.00049999995833333473263,
+                8.3333330555554550427e-8,
+                1.2499999404761890922e-14,
+            ),
+            (
+                -3.0,
+                -2.99,
+                -2.9949750421229777207,
+                8.3329318214093000579e-6,
+                1.2499851454015157163e-10,
+            ),
+            (
+                5.0,
+                5.0001,
+                5.0000499958332915689,
+                8.3333332263479636762e-10,
+                1.2499999969129004202e-18,
+            ),
+            (
+                0.2,
+                0.9,
+                0.52795908758828703206,
+                0.039883193970687607365,
+                0.0029275997581525465338,
+            ),
+        ];
+        for (a, b, mean, variance, fourth) in cases {
+            let law = TruncatedNormal::new(0.0, 1.0, a, b).unwrap();
+            let rel = |got: f64, want: f64| ((got - want) / want).abs();
+            assert!(
+                rel(law.truncated_mean(), mean) < 1e-14,
+                "[{a}, {b}] mean {}",
+                law.truncated_mean()
+            );
+            assert!(
+                rel(law.variance(), variance) < 1e-12,
+                "[{a}, {b}] variance {:e}",
+                law.variance()
+            );
+            assert!(
+                rel(law.fourth_central_moment(), fourth) < 1e-10,
+                "[{a}, {b}] μ₄ {:e}",
+                law.fourth_central_moment()
+            );
+        }
+    }
+
+    #[test]
+    fn gauss_legendre_integrates_polynomials_exactly() {
+        let rule = gauss_legendre(GAUSS_LEGENDRE_NODES);
+        assert!((rule.iter().map(|(_, w)| w).sum::<f64>() - 2.0).abs() < 1e-14);
+        // ∫ x^38 dx over [−1, 1] = 2/39: degree 2n − 2 is integrated exactly.
+        let got: f64 = rule.iter().map(|(x, w)| w * x.powi(38)).sum();
+        assert!((got - 2.0 / 39.0).abs() < 1e-14, "{got}");
+    }
 
     #[test]
     fn two_sigma_constants_match_scipy() {
