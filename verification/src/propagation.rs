@@ -30,7 +30,7 @@ use std::fmt;
 
 use initspec::{Law, Layout, Sampler, Scheme, Stream};
 use initspec_nn::ndarray::{Array2, Axis};
-use initspec_nn::{Activation, BATCH_NORM_EPS, Moments, Network, NnError};
+use initspec_nn::{Activation, BATCH_NORM_EPS, Forward, Moments, Network, NnError};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 /// Per-assertion significance level of the suite (statistics.md §4.1).
@@ -290,19 +290,7 @@ pub fn forward_second_moment(setup: &Setup<'_>) -> Result<SecondMomentStudy, Pro
         .product::<f64>()
         - 1.0;
     let band = c * widths[1..].iter().map(|&n| 1.0 / n as f64).sum::<f64>();
-    let x = gaussian(setup.seed, "input", 1, widths[0], true);
-    let mut ratios = Vec::with_capacity(setup.replicates);
-    for r in 0..setup.replicates {
-        let net = Network::init(
-            widths,
-            setup.drawn,
-            setup.activation,
-            false,
-            replicate_seed(setup.seed, r),
-        )?;
-        let f = net.forward(x.view())?;
-        ratios.push(Moments::of(f.output()).m2);
-    }
+    let ratios = per_network(setup, |_, f| Ok(Moments::of(f.output()).m2))?;
     Ok(summarize(
         Direction::Forward,
         setup,
@@ -345,21 +333,10 @@ pub fn backward_second_moment(setup: &Setup<'_>) -> Result<SecondMomentStudy, Pr
             c * widths[..depth].iter().map(|&n| 1.0 / n as f64).sum::<f64>(),
         ),
     };
-    let x = gaussian(setup.seed, "input", 1, widths[0], true);
     let upstream = gaussian(setup.seed, "upstream", 1, widths[depth], true);
-    let mut ratios = Vec::with_capacity(setup.replicates);
-    for r in 0..setup.replicates {
-        let net = Network::init(
-            widths,
-            setup.drawn,
-            setup.activation,
-            false,
-            replicate_seed(setup.seed, r),
-        )?;
-        let f = net.forward(x.view())?;
-        let g = net.backward(&f, upstream.view())?;
-        ratios.push(Moments::of(g.input()).m2);
-    }
+    let ratios = per_network(setup, |net, f| {
+        Ok(Moments::of(net.backward(f, upstream.view())?.input()).m2)
+    })?;
     Ok(summarize(
         Direction::Backward,
         setup,
@@ -444,11 +421,11 @@ fn threshold_study(
     }
 }
 
-/// `statistic(output)` of each of R independent networks (without batch norm) on one fixed
-/// Gaussian input.
-fn per_network_output<F>(setup: &Setup<'_>, statistic: F) -> Result<Vec<f64>, PropagationError>
+/// `statistic(network, forward pass)` of each of R independent networks (without batch norm)
+/// on one fixed Gaussian input.
+fn per_network<F>(setup: &Setup<'_>, statistic: F) -> Result<Vec<f64>, PropagationError>
 where
-    F: Fn(&Array2<f64>) -> f64,
+    F: Fn(&Network, &Forward) -> Result<f64, PropagationError>,
 {
     if setup.replicates < 2 {
         return Err(PropagationError::TooFewReplicates);
@@ -463,7 +440,8 @@ where
                 false,
                 replicate_seed(setup.seed, r),
             )?;
-            Ok(statistic(net.forward(x.view())?.output()))
+            let forward = net.forward(x.view())?;
+            statistic(&net, &forward)
         })
         .collect()
 }
@@ -477,7 +455,7 @@ pub fn output_second_moment(
     setup: &Setup<'_>,
     threshold: f64,
 ) -> Result<ThresholdStudy, PropagationError> {
-    let values = per_network_output(setup, |out| Moments::of(out).m2)?;
+    let values = per_network(setup, |_, f| Ok(Moments::of(f.output()).m2))?;
     Ok(threshold_study(
         "output second moment M_L/M_0",
         setup.seed,
@@ -498,9 +476,10 @@ pub fn saturated_fraction(
     setup: &Setup<'_>,
     threshold: f64,
 ) -> Result<ThresholdStudy, PropagationError> {
-    let values = per_network_output(setup, |out| {
+    let values = per_network(setup, |_, f| {
+        let out = f.output();
         let saturated = out.iter().filter(|v| v.abs() > SATURATION_LEVEL).count();
-        saturated as f64 / out.len() as f64
+        Ok(saturated as f64 / out.len() as f64)
     })?;
     Ok(threshold_study(
         "fraction of saturated last-layer units",
