@@ -90,10 +90,10 @@ struct VerifyArgs {
 }
 
 /// Runs `work` on a rayon pool of `threads` workers (all cores when `None`).
-fn with_threads(
+fn with_threads<T: Send>(
     threads: Option<usize>,
-    work: impl FnOnce() -> Result<i32, CliError> + Send,
-) -> Result<i32, CliError> {
+    work: impl FnOnce() -> Result<T, CliError> + Send,
+) -> Result<T, CliError> {
     match threads {
         None => work(),
         Some(0) => Err(CliError::new("--threads must be at least 1")),
@@ -119,12 +119,8 @@ fn run_sample(args: &SampleArgs) -> Result<i32, CliError> {
             .map_err(|e| CliError::new(format!("invalid --dtype: {e}")))?,
         out: args.out.clone(),
     };
-    let summary =
-        with_threads(args.threads, || sample::run(&request).map(|_| 0)).and_then(|_| {
-            // Re-resolve for the message: cheap, and keeps `run` free of printing.
-            sample::resolve(&request)
-        })?;
-    let law = summary.map_or_else(
+    let summary = with_threads(args.threads, || sample::run(&request))?;
+    let law = summary.law.map_or_else(
         || "empty tensor, nothing drawn".to_string(),
         |law| law.to_string(),
     );
