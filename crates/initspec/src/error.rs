@@ -151,11 +151,75 @@ pub enum Error {
         /// The scheme.
         scheme: &'static str,
     },
+    /// A structured scheme (orthogonal, eye, dirac, ...) was asked for a law without a shape.
+    NeedsShape {
+        /// The scheme.
+        scheme: &'static str,
+    },
+    /// A count parameter (e.g. `groups`) is not a whole number ≥ 1.
+    NotACount {
+        /// The parameter.
+        key: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A structured scheme does not define its law in this layout.
+    LayoutUnsupported {
+        /// The scheme.
+        scheme: &'static str,
+        /// The layout given.
+        layout: String,
+        /// The layouts it accepts, in words.
+        accepted: &'static str,
+    },
+    /// A structured scheme other than `dirac` was given `groups ≠ 1`.
+    GroupsUnsupported {
+        /// The scheme.
+        scheme: &'static str,
+        /// The groups given.
+        groups: usize,
+    },
+    /// `dirac(groups=g)` and the tensor's own groups (`--groups`) disagree.
+    GroupsConflict {
+        /// `groups` of the scheme.
+        scheme_groups: usize,
+        /// `groups` of the tensor.
+        layout_groups: usize,
+    },
+    /// A shape or parameter error of a structured scheme.
+    Structured(crate::structured::StructuredError),
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Error::NeedsShape { scheme } => write!(
+                f,
+                "`{scheme}` is a structured scheme: its law needs the tensor's shape"
+            ),
+            Error::NotACount { key, value } => {
+                write!(f, "{key} = {value} must be a whole number of at least 1")
+            }
+            Error::LayoutUnsupported {
+                scheme,
+                layout,
+                accepted,
+            } => write!(
+                f,
+                "`{scheme}` is not defined for layout {layout}; use {accepted}"
+            ),
+            Error::GroupsUnsupported { scheme, groups } => write!(
+                f,
+                "`{scheme}` does not take groups (got {groups}); use groups = 1"
+            ),
+            Error::GroupsConflict {
+                scheme_groups,
+                layout_groups,
+            } => write!(
+                f,
+                "dirac(groups={scheme_groups}) disagrees with the tensor's groups = {layout_groups}; give one of them"
+            ),
+            Error::Structured(e) => e.fmt(f),
             Error::Syntax { input, expected } => {
                 write!(
                     f,
@@ -287,3 +351,9 @@ impl std::error::Error for Error {}
 
 /// The core crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<crate::structured::StructuredError> for Error {
+    fn from(e: crate::structured::StructuredError) -> Error {
+        Error::Structured(e)
+    }
+}

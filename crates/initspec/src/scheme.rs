@@ -13,7 +13,10 @@ use crate::error::{Error, Result};
 use crate::fans::{FanMode, Fans, Layout, element_count};
 use crate::gain::Nonlinearity;
 use crate::grammar::{self, format_number};
-use crate::law::{Constant, Law, Normal, TruncatedNormal, Uniform};
+use crate::law::{
+    Constant, DeltaOrthogonal, Dirac, Eye, Law, Normal, Orthogonal, Sparse, TruncatedNormal,
+    Uniform,
+};
 
 /// Every scheme name the grammar accepts (aliases included).
 pub const SCHEME_NAMES: &[&str] = &[
@@ -35,6 +38,11 @@ pub const SCHEME_NAMES: &[&str] = &[
     "lecun_normal",
     "lecun_uniform",
     "variance_scaling",
+    "orthogonal",
+    "eye",
+    "dirac",
+    "delta_orthogonal",
+    "sparse",
 ];
 
 /// The distribution of a `variance_scaling` scheme.
@@ -147,6 +155,20 @@ enum Kind {
         scale: f64,
         mode: FanMode,
         distribution: Distribution,
+    },
+    Orthogonal {
+        gain: f64,
+    },
+    Eye,
+    Dirac {
+        groups: usize,
+    },
+    DeltaOrthogonal {
+        gain: f64,
+    },
+    Sparse {
+        sparsity: f64,
+        std: f64,
     },
 }
 
@@ -395,6 +417,64 @@ impl Scheme {
         })
     }
 
+    /// `orthogonal(gain=1)`: `gain` times a Haar-random matrix with orthonormal rows or
+    /// columns (PyTorch `orthogonal_`, Keras/JAX `orthogonal`; see [`Orthogonal`]).
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] / [`Error::NotPositive`] unless `gain` is finite and positive.
+    pub fn orthogonal(gain: f64) -> Result<Scheme> {
+        positive("gain", gain)?;
+        Ok(Scheme {
+            kind: Kind::Orthogonal { gain },
+        })
+    }
+
+    /// `eye`: the identity matrix of a 2-D tensor (PyTorch `eye_`; see [`Eye`]).
+    pub fn eye() -> Scheme {
+        Scheme { kind: Kind::Eye }
+    }
+
+    /// `dirac(groups=1)`: the identity convolution kernel (PyTorch `dirac_`; see [`Dirac`]).
+    ///
+    /// # Errors
+    /// [`Error::NotPositive`] for `groups = 0`.
+    pub fn dirac(groups: usize) -> Result<Scheme> {
+        if groups == 0 {
+            return Err(Error::NotPositive {
+                key: "groups",
+                value: 0.0,
+            });
+        }
+        Ok(Scheme {
+            kind: Kind::Dirac { groups },
+        })
+    }
+
+    /// `delta_orthogonal(gain=1)`: an orthogonal matrix at the centre tap of a convolution
+    /// kernel, zero elsewhere (JAX `delta_orthogonal`; see [`DeltaOrthogonal`]).
+    ///
+    /// # Errors
+    /// As [`Scheme::orthogonal`].
+    pub fn delta_orthogonal(gain: f64) -> Result<Scheme> {
+        positive("gain", gain)?;
+        Ok(Scheme {
+            kind: Kind::DeltaOrthogonal { gain },
+        })
+    }
+
+    /// `sparse(sparsity, std=0.01)`: `⌈sparsity·rows⌉` zeros per column, `N(0, std²)` elsewhere
+    /// (PyTorch `sparse_`; see [`Sparse`]).
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] unless `0 ≤ sparsity ≤ 1`; [`Error::NonFinite`] /
+    /// [`Error::NotPositive`] for `std`.
+    pub fn sparse(sparsity: f64, std: f64) -> Result<Scheme> {
+        crate::law::sparse_parameters(sparsity, std)?;
+        Ok(Scheme {
+            kind: Kind::Sparse { sparsity, std },
+        })
+    }
+
     /// The scheme's name.
     pub fn name(&self) -> &'static str {
         match self.kind {
@@ -416,28 +496,54 @@ impl Scheme {
             Kind::LecunNormal => "lecun_normal",
             Kind::LecunUniform => "lecun_uniform",
             Kind::VarianceScaling { .. } => "variance_scaling",
+            Kind::Orthogonal { .. } => "orthogonal",
+            Kind::Eye => "eye",
+            Kind::Dirac { .. } => "dirac",
+            Kind::DeltaOrthogonal { .. } => "delta_orthogonal",
+            Kind::Sparse { .. } => "sparse",
         }
     }
 
-    /// Whether the law depends on the tensor's fans (and so needs rank ≥ 2).
-    pub fn needs_fans(&self) -> bool {
-        !matches!(
+    /// Whether the scheme describes a whole tensor (orthogonal, eye, dirac,
+    /// delta_orthogonal, sparse): its law needs the tensor's shape, not just its fans.
+    pub fn is_structured(&self) -> bool {
+        matches!(
             self.kind,
-            Kind::Zeros
-                | Kind::Ones
-                | Kind::Constant { .. }
-                | Kind::Uniform { .. }
-                | Kind::Normal { .. }
-                | Kind::TruncNormal { .. }
-                | Kind::TruncatedNormal { .. }
+            Kind::Orthogonal { .. }
+                | Kind::Eye
+                | Kind::Dirac { .. }
+                | Kind::DeltaOrthogonal { .. }
+                | Kind::Sparse { .. }
         )
+    }
+
+    /// Whether the law depends on the tensor's fans (and so needs rank ≥ 2). Structured
+    /// schemes ([`Scheme::is_structured`]) need the whole shape instead and answer `false`.
+    pub fn needs_fans(&self) -> bool {
+        !self.is_structured()
+            && !matches!(
+                self.kind,
+                Kind::Zeros
+                    | Kind::Ones
+                    | Kind::Constant { .. }
+                    | Kind::Uniform { .. }
+                    | Kind::Normal { .. }
+                    | Kind::TruncNormal { .. }
+                    | Kind::TruncatedNormal { .. }
+            )
     }
 
     /// The law of a scheme that does not depend on fans.
     ///
     /// # Errors
-    /// [`Error::NeedsFans`] for a fan-based scheme; constructor errors of the law.
+    /// [`Error::NeedsFans`] for a fan-based scheme; [`Error::NeedsShape`] for a structured
+    /// one; constructor errors of the law.
     pub fn base_law(&self) -> Result<Law> {
+        if self.is_structured() {
+            return Err(Error::NeedsShape {
+                scheme: self.name(),
+            });
+        }
         Ok(match self.kind {
             Kind::Zeros => Law::Constant(Constant::new(0.0)?),
             Kind::Ones => Law::Constant(Constant::new(1.0)?),
@@ -469,7 +575,8 @@ impl Scheme {
     /// The exact law of this scheme for a tensor with `fans`.
     ///
     /// # Errors
-    /// Only when a bound or std overflows `f64` (e.g. `gain = 1e308`).
+    /// [`Error::NeedsShape`] for a structured scheme (use [`Scheme::resolve`]); otherwise only
+    /// when a bound or std overflows `f64` (e.g. `gain = 1e308`).
     pub fn law(&self, fans: &Fans) -> Result<Law> {
         if !self.needs_fans() {
             return self.base_law();
@@ -532,13 +639,37 @@ impl Scheme {
     }
 
     /// The law for a tensor of `shape` in `layout` with `groups`: base schemes for any
-    /// shape, fan-based schemes from the shape's fans.
+    /// shape, fan-based schemes from the shape's fans, structured schemes from the shape
+    /// itself (an empty shape gives an empty structured tensor).
     ///
     /// # Errors
     /// Fan errors ([`Fans::of_shape`]) for fan-based schemes, including [`Error::ZeroFan`]
-    /// for an empty tensor; [`Error::ElementCountOverflow`] for any scheme.
+    /// for an empty tensor; [`Error::ElementCountOverflow`] for any scheme; for structured
+    /// schemes the rank, layout and groups errors of their laws ([`Orthogonal::of_shape`],
+    /// [`Eye::of_shape`], [`Dirac::of_shape`], [`DeltaOrthogonal::of_shape`],
+    /// [`Sparse::of_shape`]).
     pub fn resolve(&self, shape: &[usize], layout: &Layout, groups: usize) -> Result<Law> {
         element_count(shape)?;
+        match self.kind {
+            Kind::Orthogonal { gain } => {
+                return Ok(Law::Orthogonal(Orthogonal::of_shape(
+                    gain, shape, layout, groups,
+                )?));
+            }
+            Kind::Eye => return Ok(Law::Eye(Eye::of_shape(shape, groups)?)),
+            Kind::Dirac { groups: g } => {
+                return Ok(Law::Dirac(Dirac::of_shape(g, shape, layout, groups)?));
+            }
+            Kind::DeltaOrthogonal { gain } => {
+                return Ok(Law::DeltaOrthogonal(DeltaOrthogonal::of_shape(
+                    gain, shape, layout, groups,
+                )?));
+            }
+            Kind::Sparse { sparsity, std } => {
+                return Ok(Law::Sparse(Sparse::of_shape(sparsity, std, shape, groups)?));
+            }
+            _ => {}
+        }
         if self.needs_fans() {
             self.law(&Fans::of_shape(shape, layout, groups)?)
         } else {
@@ -547,9 +678,19 @@ impl Scheme {
     }
 
     /// The base scheme whose law is `law` (`uniform(a, b)`, `normal(mean, std)`,
-    /// `trunc_normal(mean, std, a, b)`, `constant(value)`).
+    /// `trunc_normal(mean, std, a, b)`, `constant(value)`); for a structured law its scheme
+    /// (`orthogonal(gain)`, `eye`, `dirac(groups)`, `delta_orthogonal(gain)`,
+    /// `sparse(sparsity, std)`).
     pub fn from_law(law: &Law) -> Scheme {
         let kind = match law {
+            Law::Orthogonal(o) => Kind::Orthogonal { gain: o.gain() },
+            Law::Eye(_) => Kind::Eye,
+            Law::Dirac(d) => Kind::Dirac { groups: d.groups() },
+            Law::DeltaOrthogonal(d) => Kind::DeltaOrthogonal { gain: d.gain() },
+            Law::Sparse(s) => Kind::Sparse {
+                sparsity: s.sparsity(),
+                std: s.std(),
+            },
             Law::Constant(c) => Kind::Constant { value: c.value() },
             Law::Uniform(u) => Kind::Uniform { a: u.a(), b: u.b() },
             Law::Normal(n) => Kind::Normal {
@@ -576,7 +717,15 @@ impl Scheme {
             | Kind::HeNormal
             | Kind::HeUniform
             | Kind::LecunNormal
-            | Kind::LecunUniform => vec![],
+            | Kind::LecunUniform
+            | Kind::Eye => vec![],
+            Kind::Orthogonal { gain } | Kind::DeltaOrthogonal { gain } => {
+                vec![("gain", Number(gain))]
+            }
+            Kind::Dirac { groups } => vec![("groups", Number(groups as f64))],
+            Kind::Sparse { sparsity, std } => {
+                vec![("sparsity", Number(sparsity)), ("std", Number(std))]
+            }
             Kind::Constant { value } => vec![("value", Number(value))],
             Kind::Uniform { a, b } => vec![("a", Number(a)), ("b", Number(b))],
             Kind::Normal { mean, std } => vec![("mean", Number(mean)), ("std", Number(std))],
@@ -775,11 +924,12 @@ impl FromStr for Scheme {
         const KAIMING_MODES: &[&str] = &["fan_in", "fan_out"];
         match name {
             "zeros" | "ones" | "glorot_normal" | "he_normal" | "he_uniform" | "lecun_normal"
-            | "lecun_uniform" => {
+            | "lecun_uniform" | "eye" => {
                 params(&[])?;
                 Ok(match name {
                     "zeros" => Scheme::zeros(),
                     "ones" => Scheme::ones(),
+                    "eye" => Scheme::eye(),
                     "glorot_normal" => Scheme::glorot_normal(),
                     "he_normal" => Scheme::he_normal(),
                     "he_uniform" => Scheme::he_uniform(),
@@ -821,6 +971,24 @@ impl FromStr for Scheme {
                 Scheme::glorot_uniform(params(&["gain"])?.number("gain", Some(1.0))?)
             }
             "xavier_normal" => Scheme::xavier_normal(params(&["gain"])?.number("gain", Some(1.0))?),
+            "orthogonal" => Scheme::orthogonal(params(&["gain"])?.number("gain", Some(1.0))?),
+            "delta_orthogonal" => {
+                Scheme::delta_orthogonal(params(&["gain"])?.number("gain", Some(1.0))?)
+            }
+            "dirac" => {
+                let groups = params(&["groups"])?.number("groups", Some(1.0))?;
+                if !(groups >= 1.0 && groups == groups.trunc() && groups <= u32::MAX as f64) {
+                    return Err(Error::NotACount {
+                        key: "groups",
+                        value: groups,
+                    });
+                }
+                Scheme::dirac(groups as usize)
+            }
+            "sparse" => {
+                let p = params(&["sparsity", "std"])?;
+                Scheme::sparse(p.number("sparsity", None)?, p.number("std", Some(0.01))?)
+            }
             "kaiming_uniform" | "kaiming_normal" => {
                 let p = params(KAIMING)?;
                 let a = p.number("a", Some(0.0))?;

@@ -126,6 +126,68 @@ pub(crate) fn lower_quantile(p: f64) -> f64 {
     if refined.is_finite() { refined } else { x }
 }
 
+/// The regularized incomplete beta function `I_x(a, b) = B(x; a, b)/B(a, b)` for `a, b > 0`,
+/// with `y = 1 − x` passed separately so that the upper tail keeps its relative precision;
+/// 0 for `x ≤ 0`, 1 for `x ≥ 1`, NaN for a NaN argument or a non-positive `a` or `b`.
+///
+/// ```text
+/// I_x(a, b) = xᵃ yᵇ / (a·B(a, b)) · 1/(1+ d₁/(1+ d₂/(1+ …)))     for x < (a+1)/(a+b+2)
+/// I_x(a, b) = 1 − I_y(b, a)                                      otherwise
+/// d₂ₖ₊₁ = −(a+k)(a+b+k)x / ((a+2k)(a+2k+1)),   d₂ₖ = k(b−k)x / ((a+2k−1)(a+2k))
+/// ```
+///
+/// The continued fraction (Abramowitz & Stegun 26.5.8) is evaluated by the modified Lentz
+/// method; it converges in O(√max(a, b)) terms on the side chosen. Relative accuracy ~1e-13
+/// for moderate `a, b`; for `a, b ~ 10⁶` the prefactor `ln Γ(a+b) − ln Γ(a) − ln Γ(b)` loses
+/// about 1e-10 to cancellation, which is far below what a goodness-of-fit test resolves.
+pub fn beta_inc(a: f64, b: f64, x: f64, y: f64) -> f64 {
+    if x.is_nan() || y.is_nan() || !(a > 0.0) || !(b > 0.0) {
+        return f64::NAN;
+    }
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if y <= 0.0 {
+        return 1.0;
+    }
+    let ln_front = libm::lgamma(a + b) - libm::lgamma(a) - libm::lgamma(b)
+        + a * libm::log(x)
+        + b * libm::log(y);
+    if x < (a + 1.0) / (a + b + 2.0) {
+        libm::exp(ln_front) * beta_continued_fraction(a, b, x) / a
+    } else {
+        1.0 - libm::exp(ln_front) * beta_continued_fraction(b, a, y) / b
+    }
+}
+
+/// The continued fraction of [`beta_inc`] (modified Lentz; Numerical Recipes §6.4 `betacf`).
+fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let max_terms = 10_000 + (20.0 * a.max(b).sqrt()) as usize;
+    let guard = |v: f64| if v.abs() < TINY { TINY } else { v };
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 / guard(1.0 - qab * x / qap);
+    let mut h = d;
+    for k in 1..=max_terms {
+        let k = k as f64;
+        let k2 = 2.0 * k;
+        let even = k * (b - k) * x / ((qam + k2) * (a + k2));
+        d = 1.0 / guard(1.0 + even * d);
+        c = guard(1.0 + even / c);
+        h *= d * c;
+        let odd = -(a + k) * (qab + k) * x / ((a + k2) * (qap + k2));
+        d = 1.0 / guard(1.0 + odd * d);
+        c = guard(1.0 + odd / c);
+        let step = d * c;
+        h *= step;
+        if (step - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +258,44 @@ mod tests {
             let rel = ((acklam(p) - exact) / exact.abs().max(1e-300)).abs();
             assert!(rel < 1.2e-9 || exact.abs() < 1e-12, "p = {p}: {rel}");
         }
+    }
+    #[test]
+    #[allow(
+        clippy::excessive_precision,
+        reason = "reference values as printed by mpmath, 17 digits"
+    )]
+    fn beta_inc_matches_mpmath_and_scipy() {
+        // (a, b, x, I_x(a, b)): mpmath 1.3 at 40 digits; the last three rows scipy.special.betainc.
+        let cases = [
+            (0.5, 0.5, 0.1, 0.204_832_764_699_133_46),
+            (1.5, 1.5, 0.3, 0.252_315_787_734_345_46),
+            (2.0, 3.0, 0.7, 0.9163),
+            (10.0, 10.0, 0.5, 0.5),
+            (10.0, 10.0, 0.01, 8.509_104_732_905_514_6e-16),
+            (127.5, 127.5, 0.45, 0.054_874_927_025_048_035),
+            (2047.5, 2047.5, 0.52, 0.994_774_758_097_584_2),
+            (3.5, 3.5, 1e-6, 1.862_563_940_927_081e-20),
+            (0.5, 0.5, 0.999_999, 0.999_363_380_121_548_2),
+            (500_000.0, 500_000.0, 0.5005, 0.841_344_746_068_556_9),
+        ];
+        for (a, b, x, want) in cases {
+            let got = beta_inc(a, b, x, 1.0 - x);
+            let tolerance = if a > 1e5 { 1e-9 } else { 1e-12 };
+            assert!(
+                ((got - want) / want).abs() < tolerance,
+                "I_{x}({a}, {b}) = {got}, want {want}"
+            );
+        }
+        // The upper tail through y = 1 − x keeps its relative precision (scipy: I_0.1(127.5,
+        // 127.5) = 1 − I_0.9 = 8.351175500089176e-59).
+        let tail = beta_inc(127.5, 127.5, 0.1, 0.9);
+        assert!(
+            (tail / 8.351_175_500_089_176e-59 - 1.0).abs() < 1e-11,
+            "{tail}"
+        );
+        assert_eq!(beta_inc(2.0, 2.0, 0.0, 1.0), 0.0);
+        assert_eq!(beta_inc(2.0, 2.0, 1.0, 0.0), 1.0);
+        assert!(beta_inc(0.0, 2.0, 0.5, 0.5).is_nan());
+        assert!(beta_inc(2.0, 2.0, f64::NAN, 0.5).is_nan());
     }
 }

@@ -14,12 +14,16 @@ mod element;
 mod math;
 mod plan;
 mod single;
+mod structured;
+
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
 pub use dispatch::{Isa, KERNEL_ENV, KernelPath};
 pub use element::{Element, OutSlice, Precision};
 use plan::Plan;
+use structured::StructuredFill;
 
 use crate::law::Law;
 use crate::stream::Stream;
@@ -47,16 +51,24 @@ pub struct Sampler {
     stream: Stream,
     single: Plan<f32>,
     double: Plan<f64>,
+    structured: Option<Arc<StructuredFill>>,
 }
 
 impl Sampler {
     /// A sampler of `law` on `stream`.
+    ///
+    /// A structured law ([`Law::is_structured`]) is a tensor of a fixed size: its elements
+    /// are computed in `f64` and rounded to the output type; the random ones (orthogonal,
+    /// delta-orthogonal, sparse) are computed whole on the first fill and kept by the sampler
+    /// (and its clones), so filling in chunks costs one computation. Positions past the end of
+    /// a structured tensor are filled with NaN.
     pub fn new(law: &Law, stream: Stream) -> Sampler {
         Sampler {
             law: *law,
             stream,
             single: Plan::single(law),
             double: Plan::double(law),
+            structured: StructuredFill::new(law, stream).map(Arc::new),
         }
     }
 
@@ -80,6 +92,10 @@ impl Sampler {
     ///
     /// `start + out.len()` must not exceed 2⁶⁴ (the counter space of one stream).
     pub fn fill_range<T: Element>(&self, start: u64, out: &mut [T]) {
+        if let Some(structured) = &self.structured {
+            structured.fill_range(start, out);
+            return;
+        }
         let path = KernelPath::best();
         if out.len() <= PARALLEL_CHUNK {
             self.fill_serial_with(path, start, out);
@@ -100,6 +116,10 @@ impl Sampler {
     /// [`fill_serial`](Sampler::fill_serial) with the kernels compiled for `path`. Every
     /// path writes the same bytes; this exists to test and benchmark them against each other.
     pub fn fill_serial_with<T: Element>(&self, path: KernelPath, start: u64, out: &mut [T]) {
+        if let Some(structured) = &self.structured {
+            structured.fill_range(start, out);
+            return;
+        }
         let job = Job {
             single: &self.single,
             double: &self.double,

@@ -84,6 +84,8 @@ impl Plan<f64> {
                 std: n.std(),
             },
             Law::TruncatedNormal(t) => Plan::Truncated(truncated_plan(t)),
+            // Never run: the `Sampler` fills structured laws itself (fill/structured.rs).
+            _ => Plan::Constant(f64::NAN),
         }
     }
 }
@@ -134,6 +136,8 @@ impl Plan<f32> {
                 })
             }
             Law::TruncatedNormal(_) => Plan::ViaDouble,
+            // Never run: the `Sampler` fills structured laws itself (fill/structured.rs).
+            _ => Plan::Constant(f32::NAN),
         }
     }
 }

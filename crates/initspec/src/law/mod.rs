@@ -3,9 +3,21 @@
 //! Every scheme resolves to a `Law` for given fans; the sampler draws from it and the verifier
 //! tests against it, so the two can never drift apart. Each scalar law prints as the base
 //! scheme string that yields it, and parsing that string gives the same law back.
+//!
+//! The structured laws ([`Orthogonal`], [`Eye`], [`Dirac`], [`DeltaOrthogonal`], [`Sparse`])
+//! describe a whole tensor, whose elements depend on each other; they carry the tensor's
+//! (flattened) shape and print as their scheme (`orthogonal(gain=1)`), which needs a shape to
+//! become a law again. Their scalar methods ([`Law::mean`], [`Law::cdf`], ...) describe one
+//! element taken at a uniformly random position ([`Marginal`]).
 
 mod constant;
+mod conv_shape;
+mod delta_orthogonal;
+mod identity;
+mod marginal;
 mod normal;
+mod orthogonal;
+mod sparse;
 mod truncated_normal;
 mod uniform;
 
@@ -13,7 +25,14 @@ use std::fmt;
 use std::str::FromStr;
 
 pub use constant::Constant;
+pub use conv_shape::ConvShape;
+pub use delta_orthogonal::{ConvLayout, DeltaOrthogonal};
+pub use identity::{Dirac, Eye};
+pub use marginal::{Marginal, Part};
 pub use normal::Normal;
+pub use orthogonal::Orthogonal;
+pub use sparse::Sparse;
+pub(crate) use sparse::check_parameters as sparse_parameters;
 pub use truncated_normal::TruncatedNormal;
 pub use uniform::Uniform;
 
@@ -44,6 +63,16 @@ pub enum Law {
     Normal(Normal),
     /// A Gaussian cut to an interval.
     TruncatedNormal(TruncatedNormal),
+    /// Haar-random orthonormal rows or columns (structured).
+    Orthogonal(Orthogonal),
+    /// The identity matrix (structured, deterministic).
+    Eye(Eye),
+    /// The identity convolution kernel of PyTorch `dirac_` (structured, deterministic).
+    Dirac(Dirac),
+    /// An orthogonal matrix at the centre tap of a convolution kernel (structured).
+    DeltaOrthogonal(DeltaOrthogonal),
+    /// Exactly ⌈sparsity·rows⌉ zeros per column, Gaussian elsewhere (structured).
+    Sparse(Sparse),
 }
 
 /// The smallest closed interval holding every value of a law.
@@ -63,33 +92,60 @@ impl Support {
 }
 
 impl Law {
-    /// The short family name: `constant`, `uniform`, `normal`, `truncated_normal`.
+    /// The short family name: `constant`, `uniform`, `normal`, `truncated_normal`,
+    /// `orthogonal`, `eye`, `dirac`, `delta_orthogonal`, `sparse`.
     pub fn family(&self) -> &'static str {
         match self {
             Law::Constant(_) => "constant",
             Law::Uniform(_) => "uniform",
             Law::Normal(_) => "normal",
             Law::TruncatedNormal(_) => "truncated_normal",
+            Law::Orthogonal(_) => "orthogonal",
+            Law::Eye(_) => "eye",
+            Law::Dirac(_) => "dirac",
+            Law::DeltaOrthogonal(_) => "delta_orthogonal",
+            Law::Sparse(_) => "sparse",
         }
     }
 
-    /// The mean `E[X]`.
+    /// Whether the law describes a whole tensor whose elements depend on each other
+    /// (orthogonal, eye, dirac, delta_orthogonal, sparse) rather than independent elements.
+    pub fn is_structured(&self) -> bool {
+        self.marginal().is_some()
+    }
+
+    /// The law of one element of a structured tensor at a uniformly random position; `None`
+    /// for the scalar laws (whose elements are independent draws of the law itself).
+    pub fn marginal(&self) -> Option<Marginal> {
+        match self {
+            Law::Orthogonal(o) => Some(o.marginal()),
+            Law::Eye(e) => Some(e.marginal()),
+            Law::Dirac(d) => Some(d.marginal()),
+            Law::DeltaOrthogonal(d) => Some(d.marginal()),
+            Law::Sparse(s) => Some(s.marginal()),
+            Law::Constant(_) | Law::Uniform(_) | Law::Normal(_) | Law::TruncatedNormal(_) => None,
+        }
+    }
+
+    /// The mean `E[X]` (of one element, for a structured law).
     pub fn mean(&self) -> f64 {
         match self {
             Law::Constant(c) => c.value(),
             Law::Uniform(u) => 0.5 * u.a() + 0.5 * u.b(),
             Law::Normal(n) => n.mean(),
             Law::TruncatedNormal(t) => t.truncated_mean(),
+            _ => self.marginal().map_or(f64::NAN, |m| m.mean()),
         }
     }
 
-    /// The variance `E[(X − E X)²]`.
+    /// The variance `E[(X − E X)²]` (of one element, for a structured law).
     pub fn variance(&self) -> f64 {
         match self {
             Law::Constant(_) => 0.0,
             Law::Uniform(u) => (u.b() - u.a()).powi(2) / 12.0,
             Law::Normal(n) => n.std() * n.std(),
             Law::TruncatedNormal(t) => t.variance(),
+            _ => self.marginal().map_or(f64::NAN, |m| m.variance()),
         }
     }
 
@@ -106,6 +162,9 @@ impl Law {
             Law::Uniform(u) => (u.b() - u.a()).powi(4) / 80.0,
             Law::Normal(n) => 3.0 * n.std().powi(4),
             Law::TruncatedNormal(t) => t.fourth_central_moment(),
+            _ => self
+                .marginal()
+                .map_or(f64::NAN, |m| m.fourth_central_moment()),
         }
     }
 
@@ -116,6 +175,9 @@ impl Law {
             Law::Uniform(u) => (u.a(), u.b()),
             Law::Normal(_) => (f64::NEG_INFINITY, f64::INFINITY),
             Law::TruncatedNormal(t) => (t.a(), t.b()),
+            _ => self
+                .marginal()
+                .map_or((f64::NAN, f64::NAN), |m| m.support()),
         };
         Support { low, high }
     }
@@ -133,6 +195,7 @@ impl Law {
             Law::Uniform(u) => ((x - u.a()) / (u.b() - u.a())).clamp(0.0, 1.0),
             Law::Normal(n) => special::cdf((x - n.mean()) / n.std()),
             Law::TruncatedNormal(t) => t.cdf(x),
+            _ => self.marginal().map_or(f64::NAN, |m| m.cdf(x)),
         }
     }
 
@@ -142,6 +205,7 @@ impl Law {
             Law::Constant(_) | Law::Uniform(_) => 1.0 - self.cdf(x),
             Law::Normal(n) => special::sf((x - n.mean()) / n.std()),
             Law::TruncatedNormal(t) => t.sf(x),
+            _ => self.marginal().map_or(f64::NAN, |m| m.sf(x)),
         }
     }
 
@@ -155,6 +219,7 @@ impl Law {
             Law::Uniform(u) => u.a() + p * (u.b() - u.a()),
             Law::Normal(n) => n.mean() + n.std() * special::quantile(p),
             Law::TruncatedNormal(t) => t.quantile(p),
+            _ => self.marginal().map_or(f64::NAN, |m| m.quantile(p)),
         }
     }
 
@@ -163,17 +228,23 @@ impl Law {
         matches!(self, Law::Normal(_))
     }
 
-    /// The base scheme that yields this law.
+    /// The scheme that yields this law (for a structured law, on its shape).
     pub fn to_scheme(&self) -> Scheme {
         Scheme::from_law(self)
     }
 }
 
 impl fmt::Display for Law {
-    /// The base scheme string that yields the law, e.g. `uniform(a=-0.25, b=0.25)`.
+    /// The base scheme string that yields the law, e.g. `uniform(a=-0.25, b=0.25)`; for a
+    /// structured law its scheme, e.g. `orthogonal(gain=1)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = format_number;
         match self {
+            Law::Orthogonal(_)
+            | Law::Eye(_)
+            | Law::Dirac(_)
+            | Law::DeltaOrthogonal(_)
+            | Law::Sparse(_) => write!(f, "{}", self.to_scheme()),
             Law::Constant(c) => write!(f, "constant(value={})", n(c.value())),
             Law::Uniform(u) => write!(f, "uniform(a={}, b={})", n(u.a()), n(u.b())),
             Law::Normal(d) => write!(f, "normal(mean={}, std={})", n(d.mean()), n(d.std())),
@@ -193,7 +264,7 @@ impl FromStr for Law {
     type Err = Error;
 
     /// Parses a scheme string whose law does not depend on fans (`uniform(a=-1, b=1)`,
-    /// `trunc_normal(std=0.02)`, `he_normal` is an error).
+    /// `trunc_normal(std=0.02)`; `he_normal` and `orthogonal` are errors: they need a shape).
     fn from_str(text: &str) -> Result<Law> {
         text.parse::<Scheme>()?.base_law()
     }

@@ -1,0 +1,155 @@
+//! The structured law [`Orthogonal`]: Haar-random orthonormal rows or columns.
+
+use super::marginal::{Marginal, Part};
+use crate::error::{Error, Result};
+use crate::fans::{Layout, element_count};
+use crate::stream::Stream;
+use crate::structured;
+
+/// `gain` times a Haar-random matrix with orthonormal columns (`rows ≥ cols`) or rows
+/// (`rows < cols`), stored row-major as `[rows, cols]`: the tensor flattened as its framework
+/// does.
+///
+/// ```text
+/// out-in, transposed (PyTorch orthogonal_):  rows = shape[0],        cols = Π shape[1..]
+/// in-out (Keras, JAX orthogonal):            rows = Π shape[..r−1],  cols = shape[r−1]
+/// WᵀW = gain²·I (rows ≥ cols)   or   WWᵀ = gain²·I (rows < cols)
+/// one element: gain·u, u a coordinate of a uniform unit vector in R^m, m = max(rows, cols):
+///   E = 0,  Var = gain²/m,  μ₄ = 3·gain⁴/(m(m+2)),  (1 + u)/2 ~ Beta((m−1)/2, (m−1)/2)
+/// ```
+///
+/// Drawn by [`structured::orthogonal`] (Householder QR of a Gaussian matrix with the sign fix).
+///
+/// # Example
+/// ```
+/// use initspec::{Layout, Scheme};
+/// let law = "orthogonal(gain=2)".parse::<Scheme>().unwrap()
+///     .resolve(&[64, 3, 3, 3], &Layout::OutIn, 1).unwrap();
+/// assert_eq!(law.to_string(), "orthogonal(gain=2)");
+/// assert_eq!(law.variance(), 4.0 / 64.0); // m = max(64, 27)
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Orthogonal {
+    gain: f64,
+    rows: usize,
+    cols: usize,
+}
+
+impl Orthogonal {
+    /// The law of `orthogonal(gain)` on a `[rows, cols]` matrix.
+    ///
+    /// # Errors
+    /// [`Error::NonFinite`] / [`Error::NotPositive`] for a bad `gain`;
+    /// [`Error::ElementCountOverflow`] when `rows·cols` overflows.
+    pub fn new(gain: f64, rows: usize, cols: usize) -> Result<Orthogonal> {
+        check_gain(gain)?;
+        element_count(&[rows, cols])?;
+        Ok(Orthogonal { gain, rows, cols })
+    }
+
+    /// The law for a tensor of `shape` in `layout` (flattened as the table above).
+    ///
+    /// # Errors
+    /// [`Error::Structured`] for rank < 2; [`Error::LayoutUnsupported`] for explicit axes;
+    /// [`Error::GroupsUnsupported`] for `groups ≠ 1`; the errors of [`Orthogonal::new`].
+    pub fn of_shape(gain: f64, shape: &[usize], layout: &Layout, groups: usize) -> Result<Self> {
+        let (rows, cols) = flatten("orthogonal", shape, layout, groups)?;
+        Orthogonal::new(gain, rows, cols)
+    }
+
+    /// The gain.
+    pub fn gain(&self) -> f64 {
+        self.gain
+    }
+
+    /// Rows of the flattened matrix.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Columns of the flattened matrix.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// The law of one element.
+    pub fn marginal(&self) -> Marginal {
+        Marginal {
+            zero: 0.0,
+            part: Part::SphereCoordinate {
+                gain: self.gain,
+                dimension: self.rows.max(self.cols).max(1),
+            },
+        }
+    }
+
+    /// The whole matrix, row-major.
+    pub fn generate(&self, stream: &Stream) -> Vec<f64> {
+        structured::orthogonal(&[self.rows, self.cols], self.gain, stream)
+            .unwrap_or_else(|_| unreachable_nan(self.rows * self.cols))
+    }
+}
+
+/// `[rows, cols]` of a tensor flattened for `scheme` in `layout`.
+pub(crate) fn flatten(
+    scheme: &'static str,
+    shape: &[usize],
+    layout: &Layout,
+    groups: usize,
+) -> Result<(usize, usize)> {
+    if shape.len() < 2 {
+        return Err(Error::Structured(structured::StructuredError::Rank {
+            scheme,
+            rank: shape.len(),
+            accepted: "2 or more",
+        }));
+    }
+    if groups != 1 {
+        return Err(Error::GroupsUnsupported { scheme, groups });
+    }
+    let total = element_count(shape)?;
+    let total = usize::try_from(total).map_err(|_| Error::ElementCountOverflow {
+        shape: shape.to_vec(),
+    })?;
+    match layout {
+        Layout::OutIn | Layout::Transposed => {
+            let rest: usize = shape[1..].iter().product();
+            Ok((shape[0], rest))
+        }
+        Layout::InOut => {
+            let last = shape[shape.len() - 1];
+            let lead: usize = shape[..shape.len() - 1].iter().product();
+            debug_assert!(lead.checked_mul(last) == Some(total));
+            Ok((lead, last))
+        }
+        Layout::Axes { .. } => Err(Error::LayoutUnsupported {
+            scheme,
+            layout: layout.to_string(),
+            accepted: "out-in, in-out, transposed",
+        }),
+    }
+}
+
+/// `gain` must be finite and greater than 0.
+pub(crate) fn check_gain(gain: f64) -> Result<()> {
+    if !gain.is_finite() {
+        return Err(Error::NonFinite {
+            key: "gain",
+            value: gain,
+        });
+    }
+    if !(gain > 0.0) {
+        return Err(Error::NotPositive {
+            key: "gain",
+            value: gain,
+        });
+    }
+    Ok(())
+}
+
+/// What a generator returns if its validated arguments were nevertheless refused: NaNs, which
+/// every check flags. The law constructors validate exactly what the generators check, so this
+/// is never reached; it exists so that no path can panic.
+pub(crate) fn unreachable_nan(len: usize) -> Vec<f64> {
+    vec![f64::NAN; len]
+}
