@@ -96,8 +96,15 @@ pub fn audit(
     })
 }
 
+/// The variance of the values against the law's: for a scalar law all values; for `sparse`
+/// the non-zero values against `N(0, std²)`; none for the other structured laws, whose
+/// elements are not independent (their second moment is fixed by the structure).
 fn variance_comparison(values: &[f64], law: &Law) -> Option<VarianceComparison> {
-    if law.variance() <= 0.0 || values.is_empty() {
+    if let Law::Sparse(s) = law {
+        let non_zeros: Vec<f64> = values.iter().copied().filter(|&x| x != 0.0).collect();
+        return variance_comparison(&non_zeros, &Law::Normal(s.values()));
+    }
+    if law.is_structured() || law.variance() <= 0.0 || values.is_empty() {
         return None;
     }
     let interval = gof::variance_ratio_interval(
@@ -157,10 +164,23 @@ fn summarize(
             .map_or(0.0, |c| c.statistic / (verdict.n as f64).sqrt());
         reasons.push(format!("the mean is shifted by {shift:+.4}σ"));
     }
+    if failed("haar_trace") || failed("haar_diagonal") {
+        let negative = verdict
+            .check("haar_diagonal")
+            .is_some_and(|c| c.detail.contains("mean -"));
+        reasons.push(if negative {
+            "the matrix is orthogonal but not Haar-distributed: its diagonal leans negative, the mark of QR without the sign fix Q·diag(sign Rᵢᵢ)".to_string()
+        } else {
+            "the matrix is orthogonal but its diagonal and trace do not follow the Haar law".to_string()
+        });
+    }
     if reasons.is_empty() && ["ks", "anderson_darling", "chi2"].iter().any(|n| failed(n)) {
+        let family = match law {
+            Law::Sparse(_) => "normal in its non-zero values",
+            _ => law.family(),
+        };
         reasons.push(format!(
-            "the variance fits but the shape of the distribution is not {}",
-            law.family()
+            "the variance fits but the shape of the distribution is not {family}"
         ));
     }
     let mut summary = format!("does not conform: {}", reasons.join("; "));

@@ -82,10 +82,13 @@ impl Verdict {
 
 /// Whether `name` is one of the exact (non-statistical) checks.
 pub fn is_exact(name: &str) -> bool {
-    matches!(name, "finite" | "support" | "exact")
+    matches!(
+        name,
+        "finite" | "support" | "exact" | "shape" | "orthogonality" | "zero_count"
+    )
 }
 
-fn exact(name: &str, offending: usize, detail: String) -> Check {
+pub(crate) fn exact(name: &str, offending: usize, detail: String) -> Check {
     Check {
         name: name.to_string(),
         statistic: offending as f64,
@@ -95,7 +98,7 @@ fn exact(name: &str, offending: usize, detail: String) -> Check {
     }
 }
 
-fn statistical(name: &str, statistic: f64, p_value: f64, detail: String) -> Check {
+pub(crate) fn statistical(name: &str, statistic: f64, p_value: f64, detail: String) -> Check {
     Check {
         name: name.to_string(),
         statistic,
@@ -118,6 +121,9 @@ fn statistical(name: &str, statistic: f64, p_value: f64, detail: String) -> Chec
 /// assert!(verdict.pass);
 /// ```
 pub fn check_sample(law: &Law, values: &[f64], storage: Storage, alpha: f64) -> Verdict {
+    if law.is_structured() {
+        return crate::structured::check_structured(law, values, storage, alpha);
+    }
     let mut sorted = values.to_vec();
     gof::sort_sample(&mut sorted);
     check_sorted(law, &sorted, storage, alpha)
@@ -125,10 +131,21 @@ pub fn check_sample(law: &Law, values: &[f64], storage: Storage, alpha: f64) -> 
 
 /// [`check_sample`] on a sample that is already sorted ([`gof::sort_sample`]), so that
 /// several laws can be held against one sample without sorting it again.
+///
+/// A structured law needs its values in place (sorting destroys the structure): use
+/// [`check_sample`]; here it fails with a `shape` check that says so.
 pub fn check_sorted(law: &Law, sorted: &[f64], storage: Storage, alpha: f64) -> Verdict {
     let values = sorted;
     let n = values.len();
     let mut checks = Vec::new();
+    if law.is_structured() {
+        checks.push(exact(
+            "shape",
+            1,
+            format!("{law} is structured: check the values in place, not sorted"),
+        ));
+        return finish(checks, alpha, n);
+    }
     let non_finite: Vec<usize> = values
         .iter()
         .enumerate()
@@ -295,7 +312,7 @@ fn lattice_chi_square(law: &Law, sorted: &[f64], storage: Storage) -> Option<(f6
 }
 
 /// Applies Holm at `alpha` to the statistical checks and forms the verdict.
-fn finish(mut checks: Vec<Check>, alpha: f64, n: usize) -> Verdict {
+pub(crate) fn finish(mut checks: Vec<Check>, alpha: f64, n: usize) -> Verdict {
     let statistical: Vec<usize> = (0..checks.len())
         .filter(|&i| !is_exact(&checks[i].name))
         .collect();

@@ -1,10 +1,14 @@
-//! The conformance suite of `initspec verify`: every built-in scalar scheme drawn on a
+//! The conformance suite of `initspec verify`: every built-in scheme drawn on a
 //! representative shape in every layout and checked against its own law.
 //!
 //! Shapes are non-square (and conv shapes have distinct in/out/kernel sizes), so a fan
-//! mix-up changes the law and cannot hide. Each case draws `n` elements of its tensor's
+//! mix-up changes the law and cannot hide. Each scalar case draws `n` elements of its tensor's
 //! stream (`Stream::new(seed, "verify/<index>")`): the law is fixed by the shape, and the
 //! counter-based stream continues past the tensor's own element count when `n` is larger.
+//! A structured case draws its whole tensor (its size is fixed by the shape, whatever `n`)
+//! and runs [`check_structured`]; an ensemble case draws `seeds` tensors
+//! (`Stream::new(seed, "verify/<index>/<k>")`) and tests their Haar law jointly
+//! ([`check_haar_ensemble`]).
 
 use half::{bf16, f16};
 use initspec::{Element, Law, Layout, Sampler, Scheme, Stream};
@@ -12,6 +16,7 @@ use serde::Serialize;
 
 use crate::check::{Verdict, check_sample};
 use crate::storage::Storage;
+use crate::structured::{check_haar_ensemble, check_structured, element_count};
 
 /// One conformance case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,6 +32,8 @@ pub struct Case {
     /// The storage dtype.
     #[serde(serialize_with = "serialize_storage")]
     pub storage: Storage,
+    /// Independent tensors drawn (1 but for the Haar ensemble cases).
+    pub seeds: usize,
 }
 
 fn serialize_storage<S: serde::Serializer>(storage: &Storage, s: S) -> Result<S::Ok, S::Error> {
@@ -46,13 +53,32 @@ const fn case(
         layout,
         groups,
         storage,
+        seeds: 1,
+    }
+}
+
+/// A structured case drawn from `seeds` independent streams.
+const fn ensemble(
+    scheme: &'static str,
+    shape: &'static [usize],
+    storage: Storage,
+    seeds: usize,
+) -> Case {
+    Case {
+        scheme,
+        shape,
+        layout: "out-in",
+        groups: 1,
+        storage,
+        seeds,
     }
 }
 
 use Storage::{BF16, F16, F32, F64};
 
-/// The built-in cases: every scalar scheme of the grammar, every layout, groups, and the
-/// four storage dtypes.
+/// The built-in cases: every scheme of the grammar, every layout, groups, and the four
+/// storage dtypes; the structured schemes on wide, tall, square and conv shapes, and the Haar
+/// law of orthogonal over 300 seeds.
 pub const CASES: &[Case] = &[
     case("zeros", &[96, 40], "out-in", 1, F32),
     case("ones", &[96, 40], "out-in", 1, F16),
@@ -194,6 +220,37 @@ pub const CASES: &[Case] = &[
     ),
     case("he_normal", &[3, 3, 64, 128], "in-out", 1, BF16),
     case("trunc_normal(std=0.02)", &[1000, 768], "out-in", 1, BF16),
+    case("orthogonal", &[512, 512], "out-in", 1, F64),
+    case("orthogonal(gain=2)", &[64, 3, 3, 3], "out-in", 1, F32),
+    case("orthogonal", &[3, 3, 32, 64], "in-out", 1, BF16),
+    case(
+        "orthogonal(gain=1.4142135623730951)",
+        &[100, 300],
+        "out-in",
+        1,
+        F16,
+    ),
+    ensemble("orthogonal", &[16, 16], F64, 300),
+    ensemble("orthogonal", &[24, 10], F32, 300),
+    case("eye", &[96, 40], "out-in", 1, F32),
+    case("dirac", &[32, 16, 3, 3], "out-in", 1, BF16),
+    case("dirac(groups=2)", &[8, 4, 3, 4], "out-in", 1, F32),
+    case("delta_orthogonal", &[3, 3, 64, 128], "in-out", 1, F32),
+    case(
+        "delta_orthogonal(gain=2)",
+        &[128, 64, 4, 4],
+        "out-in",
+        1,
+        F64,
+    ),
+    case("sparse(sparsity=0.1)", &[1000, 768], "out-in", 1, F32),
+    case(
+        "sparse(sparsity=0.5, std=1)",
+        &[200, 150],
+        "out-in",
+        1,
+        BF16,
+    ),
 ];
 
 /// The outcome of one case.
@@ -242,8 +299,25 @@ pub fn run_case(
     let layout: Layout = case.layout.parse()?;
     let law = scheme.resolve(case.shape, &layout, case.groups)?;
     let stream_name = format!("verify/{index}");
-    let values = draw(&law, Stream::new(seed, &stream_name), n, case.storage);
-    let verdict = check_sample(&law, &values, case.storage, alpha);
+    let verdict = match element_count(&law) {
+        None => {
+            let values = draw(&law, Stream::new(seed, &stream_name), n, case.storage);
+            check_sample(&law, &values, case.storage, alpha)
+        }
+        Some(size) if case.seeds <= 1 => {
+            let values = draw(&law, Stream::new(seed, &stream_name), size, case.storage);
+            check_structured(&law, &values, case.storage, alpha)
+        }
+        Some(size) => {
+            let matrices: Vec<Vec<f64>> = (0..case.seeds)
+                .map(|k| {
+                    let stream = Stream::new(seed, &format!("{stream_name}/{k}"));
+                    draw(&law, stream, size, case.storage)
+                })
+                .collect();
+            check_haar_ensemble(&law, &matrices, case.storage, alpha)
+        }
+    };
     Ok(CaseReport {
         case: *case,
         law: law.to_string(),
@@ -258,7 +332,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_scalar_scheme_name_has_a_case() {
+    fn every_scheme_name_has_a_case() {
         for name in initspec::scheme::SCHEME_NAMES {
             assert!(
                 CASES

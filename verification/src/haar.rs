@@ -24,15 +24,61 @@
 
 use std::fmt;
 
+use rayon::prelude::*;
 use statrs::distribution::{Beta, ContinuousCDF};
 
-use crate::gof::{KsTest, ks_test, sort_sample};
+use crate::gof::{KsTest, ks_test, ks_test_discrete, sort_sample};
+use crate::storage::Storage;
 
 /// The orthogonality bound's factor `c` in `c · d · ε · gain²` (d the long side): Householder
 /// QR is backward stable with ‖QᵀQ − I‖ = O(d·ε) (Higham 2002, §19.3); 50 leaves room for
 /// the constant. A relative gain error δ shifts the Gram diagonal by ≈ 2δ·gain², so any
 /// δ > 25·d·ε (5.6e-11 at d = 10⁴ in f64; 3e-2 at d = 10⁴ in f32) is caught.
 pub const ORTHOGONALITY_FACTOR: f64 = 50.0;
+
+/// The precision a matrix stored in `storage` may have been computed in: its own for f64 and
+/// f32; f32 for bf16 and f16 (no library factors matrices in 16-bit formats: PyTorch, JAX
+/// and Keras compute in f32 or f64 and cast).
+fn computed_epsilon(storage: Storage) -> f64 {
+    match storage {
+        Storage::F64 => f64::EPSILON,
+        Storage::F32 | Storage::BF16 | Storage::F16 => f64::from(f32::EPSILON),
+    }
+}
+
+/// `(u, η)` of a storage format: the unit roundoff (half the machine epsilon) and half the
+/// smallest subnormal, so that rounding `x` to the format errs by at most `u·|x| + η`.
+fn rounding(storage: Storage) -> (f64, f64) {
+    match storage {
+        Storage::F64 => (f64::EPSILON / 2.0, 0.0),
+        Storage::F32 => (f64::from(f32::EPSILON) / 2.0, 2f64.powi(-150)),
+        Storage::BF16 => (2f64.powi(-8), 2f64.powi(-134)),
+        Storage::F16 => (2f64.powi(-11), 2f64.powi(-25)),
+    }
+}
+
+/// The largest `max |G − gain²·I|` a correct `gain ·` orthogonal matrix with long side `d`
+/// can show after computation and storage in `storage`:
+///
+/// ```text
+/// bound = 50·d·ε_c·g²  +  (2u + u²)·g²  +  2·√d·g·η
+/// ```
+///
+/// The first term is the backward error of Householder QR computed with precision `ε_c`
+/// (`ε_c` = the storage's epsilon for f64/f32, f32's for bf16/f16). The second and third bound
+/// the rounding to the storage format: each stored entry is `q(1 + δ) + e` with `|δ| ≤ u` and
+/// `|e| ≤ η`, so by Cauchy–Schwarz each Gram entry moves by at most
+/// `(2u + u²)‖qᵢ‖‖qⱼ‖ + η(‖qᵢ‖₁ + ‖qⱼ‖₁) ≤ (2u + u²)g² + 2√d·g·η`. The bound is rigorous (no
+/// distributional assumption); for bf16 the rounding term 2⁻⁷·g² ≈ 0.0078·g² dominates up to
+/// d ≈ 1300, so a gain error above ≈ 0.4 % is caught there.
+pub fn orthogonality_bound(dimension: usize, gain: f64, storage: Storage) -> f64 {
+    let d = dimension as f64;
+    let (u, eta) = rounding(storage);
+    let g2 = gain * gain;
+    ORTHOGONALITY_FACTOR * d * computed_epsilon(storage) * g2
+        + (2.0 * u + u * u) * g2
+        + 2.0 * d.sqrt() * gain * eta
+}
 
 /// Why a Haar check could not run.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,22 +160,21 @@ pub struct OrthogonalityCheck {
     /// `max |G − gain²·I|` over the Gram matrix G of the short side (WWᵀ for rows ≤ cols,
     /// WᵀW otherwise).
     pub max_abs_error: f64,
-    /// [`ORTHOGONALITY_FACTOR`] · d · storage_eps · gain², d = max(rows, cols).
+    /// [`orthogonality_bound`] for d = max(rows, cols).
     pub bound: f64,
     /// `max_abs_error ≤ bound` (false when a value is NaN).
     pub pass: bool,
 }
 
 /// Whether the row-major `rows × cols` matrix `values` has orthonormal rows (rows ≤ cols) or
-/// columns (rows ≥ cols) times `gain`, to within the rounding of its storage format.
+/// columns (rows ≥ cols) times `gain`, to within the computation and rounding of its storage
+/// format.
 ///
 /// ```text
-/// max |G − gain²·I| ≤ 50 · max(rows, cols) · storage_eps · gain²
+/// max |G − gain²·I| ≤ orthogonality_bound(max(rows, cols), gain, storage)
 /// ```
 ///
-/// `storage_eps` is the machine epsilon of the format the values were stored in
-/// (`f64::EPSILON`, `f32::EPSILON`, 2⁻⁷ for bf16, 2⁻¹⁰ for f16). Costs `min² · max`
-/// multiply-adds.
+/// Costs `min² · max` multiply-adds (parallel over the rows of `G`).
 ///
 /// # Errors
 /// [`HaarError::ShapeMismatch`], [`HaarError::InvalidGain`].
@@ -138,7 +183,7 @@ pub fn orthogonality(
     rows: usize,
     cols: usize,
     gain: f64,
-    storage_eps: f64,
+    storage: Storage,
 ) -> Result<OrthogonalityCheck, HaarError> {
     check_shape(values, rows, cols, gain)?;
     // Vectors of the short side, each contiguous.
@@ -155,20 +200,24 @@ pub fn orthogonality(
         t
     };
     let target = gain * gain;
-    let mut worst = 0.0f64;
-    let mut nan = false;
-    for i in 0..count {
-        let vi = &vectors[i * len..(i + 1) * len];
-        for j in i..count {
-            let vj = &vectors[j * len..(j + 1) * len];
-            let s: f64 = vi.iter().zip(vj).map(|(a, b)| a * b).sum();
-            let want = if i == j { target } else { 0.0 };
-            let e = (s - want).abs();
-            nan |= e.is_nan();
-            worst = worst.max(e);
-        }
-    }
-    let bound = ORTHOGONALITY_FACTOR * len as f64 * storage_eps * target;
+    let (worst, nan) = (0..count)
+        .into_par_iter()
+        .map(|i| {
+            let vi = &vectors[i * len..(i + 1) * len];
+            let mut worst = 0.0f64;
+            let mut nan = false;
+            for j in i..count {
+                let vj = &vectors[j * len..(j + 1) * len];
+                let s: f64 = vi.iter().zip(vj).map(|(a, b)| a * b).sum();
+                let want = if i == j { target } else { 0.0 };
+                let e = (s - want).abs();
+                nan |= e.is_nan();
+                worst = worst.max(e);
+            }
+            (worst, nan)
+        })
+        .reduce(|| (0.0, false), |a, b| (a.0.max(b.0), a.1 || b.1));
+    let bound = orthogonality_bound(len, gain, storage);
     Ok(OrthogonalityCheck {
         max_abs_error: if nan { f64::NAN } else { worst },
         bound,
@@ -276,13 +325,39 @@ pub fn coordinate_cdf(dimension: usize) -> Result<impl Fn(f64) -> f64, HaarError
 /// # Errors
 /// [`HaarError::Empty`], [`HaarError::TooSmall`] for d < 2.
 pub fn diagonal_test(entries: &[f64], dimension: usize) -> Result<KsTest, HaarError> {
+    diagonal_test_stored(entries, dimension, 1.0, Storage::F64)
+}
+
+/// [`diagonal_test`] of entries `gain·Q_ii` stored in `storage` (not yet divided by `gain`):
+/// for bf16/f16 the KS test is against the coordinate law rounded to the format's lattice
+/// ([`Storage::cell`]), as the scalar checks do.
+///
+/// # Errors
+/// As [`diagonal_test`]; [`HaarError::InvalidGain`].
+pub fn diagonal_test_stored(
+    entries: &[f64],
+    dimension: usize,
+    gain: f64,
+    storage: Storage,
+) -> Result<KsTest, HaarError> {
     if entries.is_empty() {
         return Err(HaarError::Empty);
+    }
+    if !(gain > 0.0) || !gain.is_finite() {
+        return Err(HaarError::InvalidGain { gain });
     }
     let cdf = coordinate_cdf(dimension)?;
     let mut sorted = entries.to_vec();
     sort_sample(&mut sorted);
-    Ok(ks_test(&sorted, cdf))
+    if storage.is_lattice() {
+        Ok(ks_test_discrete(
+            &sorted,
+            |x| cdf(storage.cell(x).1 / gain),
+            |x| cdf(storage.cell(x).0 / gain),
+        ))
+    } else {
+        Ok(ks_test(&sorted, |x| cdf(x / gain)))
+    }
 }
 
 /// The Haar checks of one audited matrix.
@@ -296,7 +371,8 @@ pub struct SingleMatrixHaar {
     pub diagonal: KsTest,
 }
 
-/// All Haar checks of one row-major `rows × cols` matrix claimed to be `gain ·` Haar.
+/// All Haar checks of one row-major `rows × cols` matrix claimed to be `gain ·` Haar, stored
+/// in `storage`.
 ///
 /// # Errors
 /// [`HaarError::ShapeMismatch`], [`HaarError::InvalidGain`], [`HaarError::TooSmall`] when
@@ -306,15 +382,16 @@ pub fn single_matrix(
     rows: usize,
     cols: usize,
     gain: f64,
-    storage_eps: f64,
+    storage: Storage,
 ) -> Result<SingleMatrixHaar, HaarError> {
-    let orthogonality = orthogonality(values, rows, cols, gain, storage_eps)?;
+    let orthogonality = orthogonality(values, rows, cols, gain, storage)?;
     let trace = if rows == cols && rows >= 2 {
         Some(trace_test(&[trace(values, rows, gain)?])?)
     } else {
         None
     };
-    let diagonal = diagonal_test(&signed_diagonal(values, rows, cols, gain)?, rows.max(cols))?;
+    let diagonal_entries: Vec<f64> = (0..rows.min(cols)).map(|i| values[i * cols + i]).collect();
+    let diagonal = diagonal_test_stored(&diagonal_entries, rows.max(cols), gain, storage)?;
     Ok(SingleMatrixHaar {
         orthogonality,
         trace,
@@ -343,41 +420,41 @@ mod tests {
     fn orthogonality_of_exact_matrices() {
         let r = std::f64::consts::FRAC_1_SQRT_2;
         let rot = [r, -r, r, r];
-        let ok = orthogonality(&rot, 2, 2, 1.0, f64::EPSILON).unwrap();
+        let ok = orthogonality(&rot, 2, 2, 1.0, Storage::F64).unwrap();
         assert!(ok.pass, "{ok:?}");
         let scaled: Vec<f64> = rot.iter().map(|x| x * 1.05).collect();
         assert!(
-            !orthogonality(&scaled, 2, 2, 1.0, f64::EPSILON)
+            !orthogonality(&scaled, 2, 2, 1.0, Storage::F64)
                 .unwrap()
                 .pass
         );
         assert!(
-            orthogonality(&scaled, 2, 2, 1.05, f64::EPSILON)
+            orthogonality(&scaled, 2, 2, 1.05, Storage::F64)
                 .unwrap()
                 .pass
         );
         // Tall 3×1 unit column, wide 1×3 unit row.
         assert!(
-            orthogonality(&[0.0, 1.0, 0.0], 3, 1, 1.0, f64::EPSILON)
+            orthogonality(&[0.0, 1.0, 0.0], 3, 1, 1.0, Storage::F64)
                 .unwrap()
                 .pass
         );
         assert!(
-            orthogonality(&[0.0, 1.0, 0.0], 1, 3, 1.0, f64::EPSILON)
+            orthogonality(&[0.0, 1.0, 0.0], 1, 3, 1.0, Storage::F64)
                 .unwrap()
                 .pass
         );
         assert!(
-            !orthogonality(&[f64::NAN, 1.0], 1, 2, 1.0, f64::EPSILON)
+            !orthogonality(&[f64::NAN, 1.0], 1, 2, 1.0, Storage::F64)
                 .unwrap()
                 .pass
         );
         assert!(matches!(
-            orthogonality(&[1.0; 5], 2, 2, 1.0, f64::EPSILON),
+            orthogonality(&[1.0; 5], 2, 2, 1.0, Storage::F64),
             Err(HaarError::ShapeMismatch { .. })
         ));
         for gain in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            assert!(orthogonality(&rot, 2, 2, gain, f64::EPSILON).is_err());
+            assert!(orthogonality(&rot, 2, 2, gain, Storage::F64).is_err());
         }
     }
 

@@ -1,5 +1,6 @@
 //! Which laws fit a tensor, best first: the named schemes for its shape and layout, the
-//! well-known framework defaults, and the free families with fitted parameters.
+//! well-known framework defaults, the free families with fitted parameters, and the
+//! structured schemes whose signature the values show ([`crate::identify_structured`]).
 //!
 //! Every candidate is held against the same sorted sample with the full battery of
 //! [`crate::check`]; its p-value is the verdict's ([`Verdict::p_value`]: the smallest
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 use crate::check::{Verdict, check_sorted};
 use crate::gof;
+use crate::identify_structured::structured_candidates;
 use crate::storage::Storage;
 
 /// The most values identify tests against each candidate (2²⁰).
@@ -161,11 +163,18 @@ pub fn identify(
             candidate(scheme, origin, law, &verdict, &sorted)
         })
         .collect();
-    // Named laws that fit come first: a fitted family always fits its own data at least as
-    // well, so it ranks first only when no named law is plausible (p ≥ PLAUSIBLE).
+    candidates.extend(structured_candidates(
+        values, shape, layout, groups, storage,
+    ));
+    // Structured laws that fit come first: their exact checks (orthonormality to rounding,
+    // exact zero counts, exact 0/1 patterns) are never met by chance by independent draws,
+    // while a Haar orthogonal matrix is also marginally close to N(0, 1/n). Then named laws
+    // that fit: a fitted family always fits its own data at least as well, so it ranks first
+    // only when no named law is plausible (p ≥ PLAUSIBLE).
     candidates.sort_by(|a, b| {
-        b.is_plausible_named()
-            .cmp(&a.is_plausible_named())
+        b.is_plausible_structured()
+            .cmp(&a.is_plausible_structured())
+            .then(b.is_plausible_named().cmp(&a.is_plausible_named()))
             .then(b.p_value.total_cmp(&a.p_value))
             .then(a.ks_statistic.total_cmp(&b.ks_statistic))
     });
@@ -180,6 +189,12 @@ pub const PLAUSIBLE: f64 = 1e-3;
 const FITTED: &str = "fitted family (p-value optimistic: parameters estimated)";
 
 impl Candidate {
+    /// A structured law (orthogonal, eye, dirac, delta-orthogonal, sparse) with
+    /// p ≥ [`PLAUSIBLE`]: its exact structural checks passed.
+    pub fn is_plausible_structured(&self) -> bool {
+        self.p_value >= PLAUSIBLE && self.law_value.is_structured()
+    }
+
     /// A named scheme or default (not a fitted family) with p ≥ [`PLAUSIBLE`].
     pub fn is_plausible_named(&self) -> bool {
         self.p_value >= PLAUSIBLE && self.origin != FITTED

@@ -7,7 +7,9 @@
 //!   p-values, Anderson–Darling, χ², mean and variance tests, Holm).
 //! - [`storage`]: the number format of a sample; bf16/f16 samples are tested against the law
 //!   rounded to that format.
-//! - [`check`]: the battery of checks of one sample and its verdict.
+//! - [`check`]: the battery of checks of one sample and its verdict; [`structured`] the
+//!   checks of the structured laws (orthogonal, eye, dirac, delta-orthogonal, sparse), with
+//!   the Haar tests of [`haar`].
 //! - [`conformance`]: the built-in cases of `initspec verify`.
 //! - [`audit`] and [`identify`]: a tensor from anywhere against its claimed scheme, and
 //!   which laws fit it.
@@ -21,6 +23,8 @@ pub mod conformance;
 pub mod gof;
 pub mod haar;
 pub mod identify;
+pub mod identify_structured;
 pub mod independence;
 pub mod propagation;
 pub mod storage;
+pub mod structured;

@@ -40,7 +40,7 @@ fn pooled(f: Generator) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let (mut traces, mut first, mut diagonal) = (Vec::new(), Vec::new(), Vec::new());
     for k in 0..MATRICES {
         let q = draw(f, &[N, N], 1.0, SEED + k);
-        let check = orthogonality(&q, N, N, 1.0, f64::EPSILON).unwrap();
+        let check = orthogonality(&q, N, N, 1.0, Storage::F64).unwrap();
         assert!(check.pass, "seed {}: {check:?}", SEED + k);
         traces.push(trace(&q, N, 1.0).unwrap());
         let d = signed_diagonal(&q, N, N, 1.0).unwrap();
@@ -84,7 +84,7 @@ fn orthogonal_tall_is_haar() {
     let mut diagonal = Vec::new();
     for k in 0..MATRICES {
         let q = draw(orthogonal, &TALL, 0.5, SEED + k);
-        let check = orthogonality(&q, rows, cols, 0.5, f64::EPSILON).unwrap();
+        let check = orthogonality(&q, rows, cols, 0.5, Storage::F64).unwrap();
         assert!(check.pass, "seed {}: {check:?}", SEED + k);
         diagonal.extend(signed_diagonal(&q, rows, cols, 0.5).unwrap());
     }
@@ -99,7 +99,7 @@ fn orthogonal_tall_is_haar() {
     // The wide orientation is the transpose of the same draw, so its rows pass too.
     let wide = draw(orthogonal, &[cols, rows], 0.5, SEED);
     assert!(
-        orthogonality(&wide, cols, rows, 0.5, f64::EPSILON)
+        orthogonality(&wide, cols, rows, 0.5, Storage::F64)
             .unwrap()
             .pass
     );
@@ -125,7 +125,7 @@ fn without_sign_fix_is_rejected_by_the_mean_trace() {
 fn single_large_matrix() {
     // Positive control: our 256×256 passes every single-matrix check.
     let good = draw(orthogonal, &[SINGLE, SINGLE], 1.0, SEED);
-    let h = single_matrix(&good, SINGLE, SINGLE, 1.0, f64::EPSILON).unwrap();
+    let h = single_matrix(&good, SINGLE, SINGLE, 1.0, Storage::F64).unwrap();
     assert!(h.orthogonality.pass, "{:?}", h.orthogonality);
     let tr = h.trace.expect("square");
     assert!(
@@ -143,7 +143,7 @@ fn single_large_matrix() {
 
     // Negative control: the same draw without the sign fix, caught by its signed diagonal.
     let bad = draw(orthogonal_without_sign_fix, &[SINGLE, SINGLE], 1.0, SEED);
-    let h = single_matrix(&bad, SINGLE, SINGLE, 1.0, f64::EPSILON).unwrap();
+    let h = single_matrix(&bad, SINGLE, SINGLE, 1.0, Storage::F64).unwrap();
     assert!(
         h.orthogonality.pass,
         "still orthogonal: {:?}",
@@ -161,14 +161,23 @@ fn single_large_matrix() {
 fn wrong_gain_is_rejected_by_orthogonality() {
     for shape in [[N, N], TALL, [TALL[1], TALL[0]], [SINGLE, SINGLE]] {
         let q = draw(orthogonal, &shape, 1.05, SEED);
-        let ok = orthogonality(&q, shape[0], shape[1], 1.05, f64::EPSILON).unwrap();
+        let ok = orthogonality(&q, shape[0], shape[1], 1.05, Storage::F64).unwrap();
         assert!(ok.pass, "{shape:?}: {ok:?}");
-        let wrong = orthogonality(&q, shape[0], shape[1], 1.0, f64::EPSILON).unwrap();
+        let wrong = orthogonality(&q, shape[0], shape[1], 1.0, Storage::F64).unwrap();
         assert!(!wrong.pass, "{shape:?}: gain 1.05 accepted as 1: {wrong:?}");
         // Stored as f32, the matrix still passes with the f32 epsilon.
         let stored: Vec<f64> = q.iter().map(|&x| x as f32 as f64).collect();
-        let f32_check = orthogonality(&stored, shape[0], shape[1], 1.05, f64::from(f32::EPSILON));
+        let f32_check = orthogonality(&stored, shape[0], shape[1], 1.05, Storage::F32);
         assert!(f32_check.unwrap().pass, "{shape:?} in f32");
+        // Stored as bf16: the rounding bound (2u + u²)·g² still tells 1.05 from 1.
+        let stored: Vec<f64> = q.iter().map(|&x| Storage::BF16.round(x)).collect();
+        let ok = orthogonality(&stored, shape[0], shape[1], 1.05, Storage::BF16).unwrap();
+        assert!(ok.pass, "{shape:?} in bf16: {ok:?}");
+        let wrong = orthogonality(&stored, shape[0], shape[1], 1.0, Storage::BF16).unwrap();
+        assert!(
+            !wrong.pass,
+            "{shape:?} in bf16: gain 1.05 accepted as 1: {wrong:?}"
+        );
     }
 }
 

@@ -323,6 +323,12 @@ fn arb_scheme() -> impl Strategy<Value = Scheme> {
         arb_number().prop_filter_map("gain > 0", |g| Scheme::xavier_uniform(g.abs()).ok()),
         arb_number().prop_filter_map("gain > 0", |g| Scheme::xavier_normal(g.abs()).ok()),
         arb_number().prop_filter_map("gain > 0", |g| Scheme::glorot_uniform(g.abs()).ok()),
+        arb_number().prop_filter_map("gain > 0", |g| Scheme::orthogonal(g.abs()).ok()),
+        arb_number().prop_filter_map("gain > 0", |g| Scheme::delta_orthogonal(g.abs()).ok()),
+        Just(Scheme::eye()),
+        (1usize..64).prop_map(|g| Scheme::dirac(g).unwrap()),
+        (0.0..=1.0f64, arb_positive())
+            .prop_filter_map("std > 0", |(p, s)| Scheme::sparse(p, s).ok()),
     ]
 }
 
@@ -478,8 +484,13 @@ fn every_scheme_name_is_generated_by_arb_scheme() {
             .parse::<Scheme>()
             .map(|s| s.name())
             .unwrap_or_else(|_| {
-                // Schemes without defaults for every parameter (constant) need a value.
-                format!("{name}(value=1)").parse::<Scheme>().unwrap().name()
+                // Schemes without defaults for every parameter (constant, sparse) need one.
+                let key = if *name == "sparse" {
+                    "sparsity"
+                } else {
+                    "value"
+                };
+                format!("{name}({key}=1)").parse::<Scheme>().unwrap().name()
             });
         assert!(
             seen.contains(canonical),

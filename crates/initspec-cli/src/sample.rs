@@ -55,7 +55,12 @@ pub struct SampleSummary {
 pub fn resolve(request: &SampleRequest) -> Result<Option<Law>, CliError> {
     let elements = element_count(&request.shape)?;
     if elements == 0 {
-        if request.scheme.needs_fans() {
+        if request.scheme.is_structured() {
+            // Rank, layout and groups are checked even for an empty structured tensor.
+            request
+                .scheme
+                .resolve(&request.shape, &request.layout, request.groups)?;
+        } else if request.scheme.needs_fans() {
             match Fans::of_shape(&request.shape, &request.layout, request.groups) {
                 Ok(_) | Err(initspec::Error::ZeroFan { .. }) => {}
                 Err(e) => return Err(e.into()),
@@ -63,11 +68,48 @@ pub fn resolve(request: &SampleRequest) -> Result<Option<Law>, CliError> {
         }
         return Ok(None);
     }
-    Ok(Some(request.scheme.resolve(
-        &request.shape,
-        &request.layout,
-        request.groups,
-    )?))
+    let law = request
+        .scheme
+        .resolve(&request.shape, &request.layout, request.groups)?;
+    check_structured_size(&law, elements)?;
+    Ok(Some(law))
+}
+
+/// The most elements of a random structured tensor (orthogonal, delta-orthogonal, sparse)
+/// `sample` computes: they are computed whole in `f64` (several copies during a QR), so 2²⁸
+/// elements already take ~8 GiB.
+pub const MAX_STRUCTURED_ELEMENTS: u64 = 1 << 28;
+
+/// The most floating-point operations of one orthogonal QR `sample` starts, `(8/3)·m·n²`-ish
+/// for an `m × n` matrix: 10¹³, several minutes on two cores.
+pub const MAX_ORTHOGONAL_FLOPS: f64 = 1e13;
+
+/// Refuses random structured tensors that would not fit in memory or finish in minutes.
+fn check_structured_size(law: &Law, elements: u64) -> Result<(), CliError> {
+    let random = matches!(
+        law,
+        Law::Orthogonal(_) | Law::DeltaOrthogonal(_) | Law::Sparse(_)
+    );
+    if random && elements > MAX_STRUCTURED_ELEMENTS {
+        return Err(CliError::new(format!(
+            "{law} on {elements} elements is computed whole in memory; initspec sample takes at most {MAX_STRUCTURED_ELEMENTS} elements for it"
+        )));
+    }
+    let matrix = match law {
+        Law::Orthogonal(o) => Some((o.rows(), o.cols())),
+        Law::DeltaOrthogonal(d) => Some((d.in_channels(), d.out_channels())),
+        _ => None,
+    };
+    if let Some((rows, cols)) = matrix {
+        let (m, n) = (rows.max(cols) as f64, rows.min(cols) as f64);
+        let flops = 4.0 * m * n * n - 4.0 / 3.0 * n * n * n;
+        if flops > MAX_ORTHOGONAL_FLOPS {
+            return Err(CliError::new(format!(
+                "{law} of a {rows}×{cols} matrix needs about {flops:.1e} floating-point operations (a QR and its Q); initspec sample refuses more than {MAX_ORTHOGONAL_FLOPS:e}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Draws the request into its file.

@@ -127,7 +127,7 @@ pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> Result<i32, Cli
 
 fn print_table(reports: &[CaseReport], samples: usize, seed: u64, alpha: f64, seconds: f64) {
     println!(
-        "initspec verify: {} cases, n = {samples} samples each, seed {seed}, α = {alpha:e} per case (Holm across its statistical checks)",
+        "initspec verify: {} cases, n = {samples} samples each (a structured case: its whole tensor, or one per seed), seed {seed}, α = {alpha:e} per case (Holm across its statistical checks)",
         reports.len()
     );
     println!();
@@ -152,9 +152,14 @@ fn print_table(reports: &[CaseReport], samples: usize, seed: u64, alpha: f64, se
             r.case.layout,
             r.case.storage
         );
-        println!("      law {}", r.law);
+        let seeds = if r.case.seeds > 1 {
+            format!(" ({} tensors, one per stream)", r.case.seeds)
+        } else {
+            String::new()
+        };
+        println!("      law {}{seeds}", r.law);
         for c in &r.verdict.checks {
-            let p = if matches!(c.name.as_str(), "finite" | "support" | "exact") {
+            let p = if initspec_verify::check::is_exact(&c.name) {
                 "exact".to_string()
             } else {
                 format!("p = {:.3e}", c.p_value)

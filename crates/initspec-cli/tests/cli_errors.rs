@@ -85,6 +85,70 @@ fn bad_schemes() {
 }
 
 #[test]
+fn bad_structured_requests() {
+    let scheme = |s| ["--scheme", s];
+    sample_fails(
+        &scheme("sparse(sparsity=1.5)"),
+        "`sparsity` must lie in [0, 1]",
+    );
+    sample_fails(
+        &scheme("sparse(sparsity=-0.1)"),
+        "`sparsity` must lie in [0, 1]",
+    );
+    sample_fails(&scheme("sparse"), "needs the parameter `sparsity`");
+    sample_fails(&scheme("orthogonal(gain=0)"), "`gain` must be > 0");
+    sample_fails(&scheme("dirac(groups=1.5)"), "whole number");
+    sample_fails(
+        &["--scheme", "orthogonal", "--shape", "7"],
+        "orthogonal needs a tensor of rank 2 or more",
+    );
+    sample_fails(
+        &["--scheme", "eye", "--shape", "2,3,4"],
+        "eye needs a tensor of rank 2",
+    );
+    sample_fails(
+        &[
+            "--scheme", "dirac", "--shape", "4,4,3", "--layout", "in-out",
+        ],
+        "not defined for layout in-out",
+    );
+    sample_fails(
+        &["--scheme", "dirac", "--shape", "6,3,3", "--groups", "4"],
+        "groups = 4 must be at least 1 and divide the 6 output channels",
+    );
+    sample_fails(
+        &[
+            "--scheme",
+            "orthogonal",
+            "--shape",
+            "6,3,3",
+            "--groups",
+            "3",
+        ],
+        "does not take groups",
+    );
+    sample_fails(
+        &[
+            "--scheme",
+            "delta_orthogonal",
+            "--shape",
+            "3,3,8,4",
+            "--layout",
+            "in-out",
+        ],
+        "delta_orthogonal needs in ≤ out",
+    );
+    sample_fails(
+        &["--scheme", "orthogonal", "--shape", "100000,100000"],
+        "at most 268435456 elements",
+    );
+    sample_fails(
+        &["--scheme", "orthogonal", "--shape", "16384,16384"],
+        "floating-point operations",
+    );
+}
+
+#[test]
 fn bad_shapes_and_layouts() {
     sample_fails(&["--shape", "784"], "rank >= 2");
     sample_fails(&["--shape", ""], "rank >= 2");

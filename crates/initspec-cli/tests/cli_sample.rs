@@ -214,3 +214,144 @@ fn base_schemes_accept_any_rank() {
     );
     assert_eq!(read_tensor(&out, None).unwrap().values(), &[3.0]);
 }
+
+/// The law of `scheme` on `shape` in `layout`.
+fn structured_law(scheme: &str, shape: &[usize], layout: &str, groups: usize) -> initspec::Law {
+    scheme
+        .parse::<Scheme>()
+        .unwrap()
+        .resolve(shape, &layout.parse::<Layout>().unwrap(), groups)
+        .unwrap()
+}
+
+fn storage_of(dtype: &str) -> initspec_verify::storage::Storage {
+    use initspec_verify::storage::Storage;
+    match dtype {
+        "f64" => Storage::F64,
+        "bf16" => Storage::BF16,
+        "f16" => Storage::F16,
+        _ => Storage::F32,
+    }
+}
+
+#[test]
+fn structured_samples_pass_their_checks() {
+    // α = 1e-6, seed 3, name "weight"; n is each tensor's size.
+    let dir = tempfile::tempdir().unwrap();
+    for (scheme, shape, layout, groups, dtype) in [
+        ("orthogonal", "64,200", "out-in", "1", "f32"),
+        ("orthogonal", "300,40", "out-in", "1", "f64"),
+        ("orthogonal(gain=2)", "128,128", "out-in", "1", "f32"),
+        (
+            "orthogonal(gain=1.4142135623730951)",
+            "32,16,3,3",
+            "out-in",
+            "1",
+            "f32",
+        ),
+        ("orthogonal", "3,3,16,64", "in-out", "1", "f32"),
+        ("orthogonal", "96,96", "out-in", "1", "bf16"),
+        ("eye", "30,50", "out-in", "1", "f16"),
+        ("dirac", "16,8,3,3", "out-in", "2", "f32"),
+        ("delta_orthogonal", "3,3,16,32", "in-out", "1", "bf16"),
+        (
+            "sparse(sparsity=0.2, std=0.05)",
+            "500,100",
+            "out-in",
+            "1",
+            "f32",
+        ),
+    ] {
+        let file = if dtype == "f32" || dtype == "f64" {
+            "s.npy"
+        } else {
+            "s.safetensors"
+        };
+        let out = sample(
+            dir.path(),
+            file,
+            &[
+                "--scheme", scheme, "--shape", shape, "--layout", layout, "--groups", groups,
+                "--dtype", dtype, "--seed", "3",
+            ],
+        );
+        let tensor = read_tensor(&out, None).unwrap();
+        let dims: Vec<usize> = shape.split(',').map(|d| d.parse().unwrap()).collect();
+        assert_eq!(tensor.shape(), &dims[..]);
+        let law = structured_law(scheme, &dims, layout, groups.parse().unwrap());
+        let verdict =
+            initspec_verify::check::check_sample(&law, tensor.values(), storage_of(dtype), 1e-6);
+        assert!(
+            verdict.pass,
+            "{scheme} {shape} {dtype}: rejected at α = 1e-6, n = {}, seed 3: {:?}",
+            tensor.len(),
+            verdict.checks
+        );
+        // Exactly the library's f64 tensor, rounded to the dtype.
+        let mut exact = vec![0f64; tensor.len()];
+        Sampler::new(&law, Stream::new(3, "weight")).fill(&mut exact);
+        for (got, want) in tensor.values().iter().zip(&exact) {
+            assert_eq!(*got, storage_of(dtype).round(*want), "{scheme} {dtype}");
+        }
+    }
+}
+
+#[test]
+fn structured_samples_are_thread_invariant_and_haar_over_200_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    for scheme in ["orthogonal", "sparse(sparsity=0.3)", "delta_orthogonal"] {
+        let shape = if scheme == "delta_orthogonal" {
+            "3,3,200,300"
+        } else {
+            "300,200"
+        };
+        let layout = if scheme == "delta_orthogonal" {
+            "in-out"
+        } else {
+            "out-in"
+        };
+        let base = ["--scheme", scheme, "--shape", shape, "--layout", layout];
+        let one = std::fs::read(sample(
+            dir.path(),
+            "a.npy",
+            &[&base[..], &["--threads", "1"]].concat(),
+        ))
+        .unwrap();
+        let two = std::fs::read(sample(
+            dir.path(),
+            "b.npy",
+            &[&base[..], &["--threads", "2"]].concat(),
+        ))
+        .unwrap();
+        assert_eq!(one, two, "{scheme}: --threads 1 and 2 differ");
+    }
+    // 200 seeds of an 8×8 orthogonal matrix, pooled: mean trace and W₁₁ against the Haar law
+    // (α = 1e-6, seeds 0..200, name "weight").
+    let matrices: Vec<Vec<f64>> = (0..200)
+        .map(|seed| {
+            let out = sample(
+                dir.path(),
+                "h.npy",
+                &[
+                    "--scheme",
+                    "orthogonal",
+                    "--shape",
+                    "8,8",
+                    "--dtype",
+                    "f64",
+                    "--seed",
+                    &seed.to_string(),
+                ],
+            );
+            read_tensor(&out, None).unwrap().into_values()
+        })
+        .collect();
+    let law = structured_law("orthogonal", &[8, 8], "out-in", 1);
+    let verdict = initspec_verify::structured::check_haar_ensemble(
+        &law,
+        &matrices,
+        initspec_verify::storage::Storage::F64,
+        1e-6,
+    );
+    assert!(verdict.pass, "{:?}", verdict.checks);
+}
