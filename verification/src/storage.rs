@@ -8,6 +8,7 @@
 //! perfectly correct bf16 tensor of a few million values; tests here use the rounded law.
 
 use half::{bf16, f16};
+use initspec::Element;
 
 /// The format of the stored values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,13 +39,14 @@ impl Storage {
         matches!(self, Storage::BF16 | Storage::F16)
     }
 
-    /// `x` rounded to this format (nearest, ties to even).
+    /// `x` rounded to this format (nearest, ties to even; correctly rounded from `f64`, as
+    /// the sampler rounds, see [`Element::from_f64`]).
     pub fn round(self, x: f64) -> f64 {
         match self {
             Storage::F64 => x,
             Storage::F32 => f64::from(x as f32),
-            Storage::BF16 => bf16::from_f64(x).to_f64(),
-            Storage::F16 => f16::from_f64(x).to_f64(),
+            Storage::BF16 => <bf16 as Element>::from_f64(x).to_f64(),
+            Storage::F16 => <f16 as Element>::from_f64(x).to_f64(),
         }
     }
 
@@ -56,12 +58,12 @@ impl Storage {
             Storage::F64 | Storage::F32 => return (x, x),
             Storage::BF16 => neighbours(
                 x,
-                |v| bf16::from_f64(v).to_bits(),
+                |v| <bf16 as Element>::from_f64(v).to_bits(),
                 |b| bf16::from_bits(b).to_f64(),
             ),
             Storage::F16 => neighbours(
                 x,
-                |v| f16::from_f64(v).to_bits(),
+                |v| <f16 as Element>::from_f64(v).to_bits(),
                 |b| f16::from_bits(b).to_f64(),
             ),
         };

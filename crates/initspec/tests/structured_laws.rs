@@ -186,7 +186,10 @@ fn orthogonal_samples_in_every_dtype_are_the_f64_tensor_rounded() {
     sampler.fill(&mut brain);
     for i in 0..960 {
         assert_eq!(single[i], exact[i] as f32);
-        assert_eq!(brain[i], half::bf16::from_f64(exact[i]));
+        assert_eq!(
+            brain[i],
+            <half::bf16 as initspec::Element>::from_f64(exact[i])
+        );
     }
     // Chunks equal the whole, in any order; past the end is NaN.
     let mut tail = vec![0.0; 400];
