@@ -13,6 +13,9 @@
 //! rate of `verdict` = (trials where the Holm verdict fails) / trials
 //! ```
 //!
+//! The orthogonal checks are calibrated alongside on their own matrices
+//! ([`crate::calibrate_haar`]).
+//!
 //! Every trial has its own seed, so the figures do not depend on the number of threads.
 //! Each rate carries a two-sided 95 % Clopper–Pearson interval: with R trials and no
 //! rejection the false-positive rate is only bounded by 1 − 0.025^{1/R} (≈ 3.7/R), so the
@@ -27,6 +30,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use statrs::function::beta::beta_reg;
 
+use crate::calibrate_haar::{HaarCalibration, calibrate_haar};
 use crate::check::check_sample;
 use crate::conformance::draw;
 use crate::gof;
@@ -352,6 +356,8 @@ pub struct Calibration {
     pub controls: Vec<ControlReport>,
     /// One entry per check, in [`CHECKS`] order.
     pub checks: Vec<CheckCalibration>,
+    /// The orthogonal checks, on their own matrices ([`crate::calibrate_haar`]).
+    pub haar: HaarCalibration,
 }
 
 /// What one trial recorded: per check (in [`CHECKS`] order), its p-value and whether it was
@@ -487,7 +493,9 @@ pub fn calibrate(config: &Config) -> Result<Calibration, initspec::Error> {
         })
         .collect();
 
+    let haar = calibrate_haar(trials, alpha, seed)?;
     Ok(Calibration {
+        haar,
         alpha,
         trials,
         n,

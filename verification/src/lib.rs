@@ -18,6 +18,7 @@
 
 pub mod audit;
 pub mod calibrate;
+pub mod calibrate_haar;
 pub mod check;
 pub mod conformance;
 pub mod gof;

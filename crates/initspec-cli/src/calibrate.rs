@@ -143,7 +143,47 @@ fn print_table(c: &Calibration, seconds: f64) {
         "p-unif: KS p-value of the check's {} null p-values against U(0, 1) (small = miscalibrated)",
         c.checks.first().map_or(0, |k| k.false_positive.trials)
     );
+    print_haar(c);
     println!("{seconds:.1} s");
+}
+
+/// The orthogonal checks' table.
+fn print_haar(c: &Calibration) {
+    let h = &c.haar;
+    println!();
+    println!(
+        "orthogonal checks on {}×{} matrices, {} trials per sampler:",
+        h.shape[0], h.shape[1], h.trials
+    );
+    for (name, description) in &h.samplers {
+        println!("  {name:<17} {description}");
+    }
+    let controls: Vec<&String> = h
+        .checks
+        .first()
+        .map(|k| k.power.keys().collect())
+        .unwrap_or_default();
+    print!("{:<17} {:>24} {:>8}", "check", "false positives", "p-unif");
+    for control in &controls {
+        print!(" {control:>17}");
+    }
+    println!();
+    for check in &h.checks {
+        let fp = &check.false_positive;
+        let fp_text = format!("{}/{} [≤{:.2e}]", fp.rejections, fp.trials, fp.upper);
+        let uniformity = check
+            .null_p_uniformity
+            .map_or_else(|| "-".to_string(), |p| format!("{p:.3}"));
+        print!("{:<17} {fp_text:>24} {uniformity:>8}", check.name);
+        for control in &controls {
+            let text = check.power.get(*control).map_or_else(
+                || "-".to_string(),
+                |rate| format!("{:.3} [≥{:.3}]", rate.rate, rate.lower),
+            );
+            print!(" {text:>17}");
+        }
+        println!();
+    }
 }
 
 #[cfg(test)]

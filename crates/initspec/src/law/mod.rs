@@ -6,8 +6,8 @@
 //!
 //! The structured laws ([`Orthogonal`], [`Eye`], [`Dirac`], [`DeltaOrthogonal`], [`Sparse`])
 //! describe a whole tensor, whose elements depend on each other; they carry the tensor's
-//! (flattened) shape and print as their scheme (`orthogonal(gain=1)`), which needs a shape to
-//! become a law again. Their scalar methods ([`Law::mean`], [`Law::cdf`], ...) describe one
+//! (flattened) shape and print as their scheme (`orthogonal(gain=2)`, `eye`), which needs a
+//! shape to become a law again. Their scalar methods ([`Law::mean`], [`Law::cdf`], ...) describe one
 //! element taken at a uniformly random position ([`Marginal`]).
 
 mod constant;
@@ -236,7 +236,7 @@ impl Law {
 
 impl fmt::Display for Law {
     /// The base scheme string that yields the law, e.g. `uniform(a=-0.25, b=0.25)`; for a
-    /// structured law its scheme, e.g. `orthogonal(gain=1)`.
+    /// structured law its scheme, e.g. `orthogonal(gain=2)` (defaults left out).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = format_number;
         match self {
