@@ -11,6 +11,16 @@
 //! lattice KS). `identify` must name what each implementation really draws; the leniency is
 //! the manifest's `identify_policy`: the expected law's family, and each expected parameter
 //! within 1 % of the largest expected |parameter|.
+//!
+//! Structured laws (`orthogonal`, `eye`, `dirac`, `delta_orthogonal`, `sparse`; docs/SPEC.md
+//! §7) are checked in place, not by a KS test of the whole tensor. For them the manifest's
+//! `structured` block holds what the checks of SPEC §7.8 must find, recomputed in Python:
+//! `orthogonality` (max |G − gain²·I|) within 1e-12 relative, `haar_trace` and
+//! `haar_diagonal` statistics within 1e-9 and their p-values within 1e-6 relative (the
+//! diagonal's only for continuous storage), and the `exact` / `zero_count` counts exactly;
+//! `expected_failed_checks` must be reported failing and `expected_summary_contains` must
+//! appear in the summary. A sparse tensor's `ks` check (of its non-zero values) is compared
+//! with SciPy like a scalar law's.
 
 use std::path::{Path, PathBuf};
 
@@ -47,6 +57,16 @@ fn number(v: &Value, key: &str) -> Option<f64> {
     v.get(key).and_then(Value::as_f64)
 }
 
+/// The parameters a structured law leaves out of its printed form at their default value
+/// (docs/SPEC.md §7: `orthogonal` is `orthogonal(gain=1)`, `dirac` is `dirac(groups=1)`).
+const STRUCTURED_DEFAULTS: &[(&str, &[(&str, f64)])] = &[
+    ("orthogonal", &[("gain", 1.0)]),
+    ("delta_orthogonal", &[("gain", 1.0)]),
+    ("eye", &[]),
+    ("dirac", &[("groups", 1.0)]),
+    ("sparse", &[("std", 0.01)]),
+];
+
 /// Parses a law string such as `uniform(a=-0.5, b=0.5)` into its family and parameters.
 fn parse_law(law: &str) -> Option<(String, Vec<(String, f64)>)> {
     let law = law.trim();
@@ -62,11 +82,32 @@ fn parse_law(law: &str) -> Option<(String, Vec<(String, f64)>)> {
     Some((law[..open].trim().to_string(), params))
 }
 
+/// Parses a law string as [`parse_law`] does, and also a structured law, which may print
+/// without parentheses (`orthogonal`, `eye`); a structured law's omitted parameters get their
+/// defaults. A bare scalar family (`normal`) is not a law string.
+fn parse_any_law(law: &str) -> Option<(String, Vec<(String, f64)>)> {
+    let (family, mut params) = parse_law(law).or_else(|| {
+        let bare = law.trim();
+        STRUCTURED_DEFAULTS
+            .iter()
+            .any(|(f, _)| *f == bare)
+            .then(|| (bare.to_string(), Vec::new()))
+    })?;
+    if let Some((_, defaults)) = STRUCTURED_DEFAULTS.iter().find(|(f, _)| *f == family) {
+        for (key, value) in *defaults {
+            if !params.iter().any(|(k, _)| k == key) {
+                params.push((key.to_string(), *value));
+            }
+        }
+    }
+    Some((family, params))
+}
+
 /// Whether `got` (a law string) is the manifest law `expected` (family plus parameters):
 /// same family, and every expected parameter within `tolerance` times the largest expected
 /// |parameter| (so a zero mean is compared on the scale of the spread).
 fn law_matches(expected: &Value, got: &str, tolerance: f64) -> bool {
-    let Some((family, params)) = parse_law(got) else {
+    let Some((family, params)) = parse_any_law(got) else {
         return false;
     };
     let Some(want) = expected.as_object() else {
@@ -204,6 +245,33 @@ fn check_audit(case: &Value, run: &Run) -> Vec<String> {
             }
         }
     }
+    for name in case["expected_failed_checks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let name = name.as_str().unwrap_or("?");
+        match checks.iter().find(|c| text(c, "name") == Some(name)) {
+            Some(c) if c["pass"].as_bool() == Some(false) => {}
+            Some(_) => problems.push(format!("check `{name}` passes; expected it to fail")),
+            None => problems.push(format!("no `{name}` check; expected it to fail")),
+        }
+    }
+    if let Some(phrase) = text(case, "expected_summary_contains")
+        && !text(&json, "summary").is_some_and(|s| s.contains(phrase))
+    {
+        problems.push(format!(
+            "summary {:?} does not mention {phrase:?}",
+            text(&json, "summary")
+        ));
+    }
+    if let Some(structured) = case.get("structured") {
+        problems.extend(check_structured(structured, checks));
+    }
+    let scipy = &case["scipy_ks"];
+    if scipy.is_null() && case.get("structured").is_some() {
+        return problems; // a structured law without a scalar part: no `ks` check
+    }
     let Some(ks) = checks.iter().find(|c| text(c, "name") == Some("ks")) else {
         problems.push("no `ks` check".to_string());
         return problems;
@@ -212,7 +280,6 @@ fn check_audit(case: &Value, run: &Run) -> Vec<String> {
         number(ks, "statistic").unwrap_or(f64::NAN),
         number(ks, "p_value").unwrap_or(f64::NAN),
     );
-    let scipy = &case["scipy_ks"];
     if scipy["continuous_law"].as_bool() == Some(true) {
         let (sd, sp) = (
             number(scipy, "statistic").unwrap(),
@@ -246,8 +313,64 @@ fn check_audit(case: &Value, run: &Run) -> Vec<String> {
     problems
 }
 
+/// Compares the checks of a structured audit with the manifest's `structured.checks`, which
+/// were recomputed in Python from docs/SPEC.md §7.8; returns the disagreements.
+fn check_structured(structured: &Value, checks: &[Value]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Some(expected) = structured["checks"].as_object() else {
+        return vec!["manifest: `structured` has no `checks`".to_string()];
+    };
+    for (name, want) in expected {
+        let Some(got) = checks
+            .iter()
+            .find(|c| text(c, "name") == Some(name.as_str()))
+        else {
+            problems.push(format!("no `{name}` check"));
+            continue;
+        };
+        let (s, ws) = (
+            number(got, "statistic").unwrap_or(f64::NAN),
+            number(want, "statistic").unwrap_or(f64::NAN),
+        );
+        let stat_ok = match name.as_str() {
+            // Counts: exactly.
+            "exact" | "zero_count" => s == ws,
+            // A maximum over a Gram matrix: only the summation order differs.
+            "orthogonality" => (s - ws).abs() <= 1e-12 * ws.abs().max(1e-3),
+            _ => (s - ws).abs() <= 1e-9 * ws.abs().max(1.0),
+        };
+        if !stat_ok {
+            problems.push(format!(
+                "{name} statistic {s:.15e}, Python's {ws:.15e} (|diff| {:.3e})",
+                (s - ws).abs()
+            ));
+        }
+        if let Some(wp) = number(want, "p_value") {
+            let p = number(got, "p_value").unwrap_or(f64::NAN);
+            let p_ok = if wp == 0.0 {
+                p <= 1e-300
+            } else {
+                (p - wp).abs() <= 1e-6 * wp
+            };
+            if !p_ok {
+                problems.push(format!("{name} p = {p:.15e}, SciPy's {wp:.15e}"));
+            }
+        }
+        if let Some(pass) = want.get("pass").and_then(Value::as_bool)
+            && got["pass"].as_bool() != Some(pass)
+        {
+            problems.push(format!(
+                "{name} pass = {}, expected {pass}: {}",
+                got["pass"],
+                text(got, "detail").unwrap_or("")
+            ));
+        }
+    }
+    problems
+}
+
 /// Every case of the manifest: verdict, exit status, resolved law, fans, and the `ks`
-/// check against SciPy.
+/// check against SciPy (for structured laws, the checks of SPEC §7.8 against Python).
 #[test]
 fn audit_verdicts_match_the_manifest() {
     let manifest = manifest();
@@ -409,7 +532,7 @@ fn manifest_describes_the_files() {
         assert!(size <= 410_000, "{name} is {size} bytes");
         total += size;
     }
-    assert!(total < 3_000_000, "fixtures total {total} bytes");
+    assert!(total < 5_000_000, "fixtures total {total} bytes");
     for case in cases(&manifest) {
         let file = text(case, "file").unwrap();
         assert!(fixtures().join(file).is_file(), "{file} is missing");
@@ -420,6 +543,16 @@ fn manifest_describes_the_files() {
                 && c["real_framework_output"].as_bool() == Some(true)
         });
         assert!(real, "no real {framework} output among the fixtures");
+    }
+    for (family, _) in STRUCTURED_DEFAULTS {
+        let real = cases(&manifest).iter().any(|c| {
+            c["law"]["family"].as_str() == Some(family)
+                && c["real_framework_output"].as_bool() == Some(true)
+        });
+        assert!(
+            real,
+            "no real framework output for the structured law {family}"
+        );
     }
     for case in cases(&manifest) {
         let file = text(case, "file").unwrap();
@@ -444,4 +577,35 @@ fn law_strings_parse() {
     assert!(law_matches(&normal, "normal(mean=0.0005, std=0.1)", 0.01));
     assert!(!law_matches(&normal, "normal(mean=0.002, std=0.1)", 0.01));
     assert!(parse_law("normal").is_none());
+    assert!(!law_matches(&normal, "normal", 0.01));
+    // Structured laws print their defaults as nothing.
+    let ortho: Value = serde_json::json!({"family": "orthogonal", "gain": 1.0});
+    assert!(law_matches(&ortho, "orthogonal", 1e-12));
+    assert!(law_matches(&ortho, "orthogonal(gain=1)", 1e-12));
+    assert!(!law_matches(&ortho, "orthogonal(gain=1.05)", 0.01));
+    assert!(!law_matches(&ortho, "delta_orthogonal", 0.01));
+    let sqrt2: Value = serde_json::json!({"family": "orthogonal", "gain": 1.4142135623730951});
+    assert!(law_matches(
+        &sqrt2,
+        "orthogonal(gain=1.4142135623730951)",
+        1e-12
+    ));
+    assert!(!law_matches(&sqrt2, "orthogonal", 0.01));
+    let dirac2: Value = serde_json::json!({"family": "dirac", "groups": 2.0});
+    assert!(law_matches(&dirac2, "dirac(groups=2)", 1e-12));
+    assert!(!law_matches(&dirac2, "dirac", 0.01));
+    let eye: Value = serde_json::json!({"family": "eye"});
+    assert!(law_matches(&eye, "eye", 1e-12));
+    let sparse: Value = serde_json::json!({"family": "sparse", "sparsity": 0.1, "std": 0.01});
+    assert!(law_matches(
+        &sparse,
+        "sparse(sparsity=0.1, std=0.01)",
+        1e-12
+    ));
+    assert!(law_matches(&sparse, "sparse(sparsity=0.1)", 1e-12));
+    assert!(!law_matches(
+        &sparse,
+        "sparse(sparsity=0.2, std=0.01)",
+        1e-9
+    ));
 }
