@@ -16,7 +16,7 @@ fn gaussian(stream: &Stream, i: usize) -> f64 {
     let u = ((w0 >> 11) as f64 + 1.0) * 2f64.powi(-53);
     let r = (-2.0 * u.ln()).sqrt();
     let theta = 2.0 * std::f64::consts::PI * ((w1 >> 12) as f64 * 2f64.powi(-52));
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         r * theta.cos()
     } else {
         r * theta.sin()

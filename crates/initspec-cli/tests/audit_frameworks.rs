@@ -584,7 +584,8 @@ fn law_strings_parse() {
     assert!(law_matches(&ortho, "orthogonal(gain=1)", 1e-12));
     assert!(!law_matches(&ortho, "orthogonal(gain=1.05)", 0.01));
     assert!(!law_matches(&ortho, "delta_orthogonal", 0.01));
-    let sqrt2: Value = serde_json::json!({"family": "orthogonal", "gain": 1.4142135623730951});
+    let sqrt2: Value =
+        serde_json::json!({"family": "orthogonal", "gain": std::f64::consts::SQRT_2});
     assert!(law_matches(
         &sqrt2,
         "orthogonal(gain=1.4142135623730951)",

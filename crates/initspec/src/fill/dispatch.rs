@@ -8,6 +8,9 @@
 //! goes through the fastest supported copy, so a plain `cargo build --release` is fast on any
 //! machine without `-C target-cpu`.
 //!
+//! The last section of this file does the same for the micro-kernel of the blocked
+//! Householder QR behind `structured::orthogonal` (`structured::gemm`), with the same rules.
+//!
 //! **Same bytes on every path.** The kernels use only operations that IEEE 754 rounds exactly
 //! (`+ − × ÷ √`, min/max, selects, integer and bit operations) in a fixed order. Rust never
 //! contracts `a·b + c` into a fused multiply-add by itself, and `fma` is deliberately *not*
@@ -23,7 +26,8 @@
 //! CPU: the type's field is private and the only constructors ([`KernelPath::baseline`],
 //! [`KernelPath::new`], [`KernelPath::best`], [`KernelPath::supported`]) run that detection
 //! before they produce an AVX2 or AVX-512 path. The wrapped functions themselves are safe
-//! Rust (no raw pointers, no intrinsics).
+//! Rust (no raw pointers, no intrinsics). The one other `unsafe` is [`stream_copy`]'s
+//! streaming store, an SSE intrinsic on a raw pointer whose bounds and alignment it checks.
 #![allow(unsafe_code)]
 
 use std::fmt;
@@ -178,6 +182,52 @@ fn fill<T: Element>(path: KernelPath, job: &Job<'_>, start: u64, out: &mut [T]) 
     }
 }
 
+/// Whether [`stream_copy`] writes to `dst` with streaming stores: on x86-64, when `dst` is
+/// 16-byte aligned.
+#[inline(always)]
+pub(super) fn streams_to(dst: &[f32]) -> bool {
+    cfg!(target_arch = "x86_64") && dst.as_ptr().addr().is_multiple_of(16)
+}
+
+/// Copies `src` to `dst`, with non-temporal (streaming) stores where [`streams_to`]`(dst)`,
+/// else with plain stores.
+///
+/// A streaming store (`movntps`) writes a whole cache line to memory without first reading
+/// it (no read-for-ownership) and without keeping it in the cache: for outputs larger than
+/// the cache it halves the memory traffic. The stores are weakly ordered: after the last
+/// copy of a run the caller issues [`store_fence`].
+#[inline(always)]
+pub(super) fn stream_copy<const N: usize>(src: &[f32; N], dst: &mut [f32; N]) {
+    #[cfg(target_arch = "x86_64")]
+    if streams_to(dst) {
+        use std::arch::x86_64::{_mm_loadu_ps, _mm_stream_ps};
+        let (src4, src_rest) = src.as_chunks::<4>();
+        let (dst4, dst_rest) = dst.as_chunks_mut::<4>();
+        for (s, d) in src4.iter().zip(dst4) {
+            // SAFETY: `s` and `d` are arrays of four `f32`, so each 16-byte access is in
+            // bounds; `d` is 16-byte aligned because `dst` is (checked above) and every
+            // chunk starts a multiple of 16 bytes after it, as `_mm_stream_ps` requires.
+            // Both instructions are SSE, part of the x86-64 baseline, so every CPU this code
+            // runs on has them.
+            unsafe { _mm_stream_ps(d.as_mut_ptr(), _mm_loadu_ps(s.as_ptr())) };
+        }
+        dst_rest.copy_from_slice(src_rest);
+        return;
+    }
+    dst.copy_from_slice(src);
+}
+
+/// Makes the streaming stores of [`stream_copy`] globally visible before any later store
+/// (`sfence`), so that a thread that sees the fill finished also sees its elements.
+#[inline(always)]
+pub(super) fn store_fence() {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `sfence` takes no operands and is SSE, part of the x86-64 baseline.
+    unsafe {
+        std::arch::x86_64::_mm_sfence()
+    };
+}
+
 /// [`Job::run`] compiled with AVX-512.
 #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 #[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
@@ -190,4 +240,74 @@ fn fill_avx512<T: Element>(job: &Job<'_>, start: u64, out: &mut [T]) {
 #[target_feature(enable = "avx2")]
 fn fill_avx2<T: Element>(job: &Job<'_>, start: u64, out: &mut [T]) {
     job.run(start, out)
+}
+
+// ─── Householder QR kernels (`structured::orthogonal`) ──────────────────────────────────────
+//
+// The GEMM-shaped update of the blocked QR (`structured::gemm`) is compiled here three times,
+// like the fill kernels. Its every output element is one left-to-right chain of additions of
+// rounded products (no FMA), so every path gives the same bits. The entry points are methods
+// of `KernelPath` so that `structured` can reach them through the public type.
+
+use crate::structured::gemm::{self, Reflectors};
+
+impl KernelPath {
+    /// `C ← (I − V·M·Vᵀ)·C` on rows `row0..` of the column-major block `cols`, with the
+    /// reflectors and factor of `refl` (see `structured::gemm::apply`), on this path.
+    #[inline(never)]
+    pub(crate) fn qr_apply(self, refl: &Reflectors, cols: &mut [f64], ld: usize, row0: usize) {
+        match self.isa {
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            // SAFETY: a `KernelPath` with `Isa::Avx512` exists only after AVX-512 F/DQ/BW/VL
+            // were detected on this CPU (see the module header).
+            Isa::Avx512 => unsafe { qr_apply_avx512(refl, cols, ld, row0) },
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            // SAFETY: as above, for AVX2.
+            Isa::Avx2 => unsafe { qr_apply_avx2(refl, cols, ld, row0) },
+            _ => gemm::apply_128(refl, cols, ld, row0),
+        }
+    }
+
+    /// The Gram matrix `VᵀV` of `refl`'s reflectors and its column stride (see
+    /// `structured::gemm::gram`), on this path.
+    #[inline(never)]
+    pub(crate) fn qr_gram(self, refl: &Reflectors) -> (Vec<f64>, usize) {
+        match self.isa {
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            // SAFETY: as in `qr_apply`.
+            Isa::Avx512 => unsafe { qr_gram_avx512(refl) },
+            #[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+            // SAFETY: as in `qr_apply`.
+            Isa::Avx2 => unsafe { qr_gram_avx2(refl) },
+            _ => gemm::gram_128(refl),
+        }
+    }
+}
+
+/// [`gemm::apply_512`] compiled with AVX-512.
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
+fn qr_apply_avx512(refl: &Reflectors, cols: &mut [f64], ld: usize, row0: usize) {
+    gemm::apply_512(refl, cols, ld, row0)
+}
+
+/// [`gemm::apply_256`] compiled with AVX2.
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2")]
+fn qr_apply_avx2(refl: &Reflectors, cols: &mut [f64], ld: usize, row0: usize) {
+    gemm::apply_256(refl, cols, ld, row0)
+}
+
+/// [`gemm::gram_512`] compiled with AVX-512.
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+#[target_feature(enable = "avx512f,avx512dq,avx512bw,avx512vl")]
+fn qr_gram_avx512(refl: &Reflectors) -> (Vec<f64>, usize) {
+    gemm::gram_512(refl)
+}
+
+/// [`gemm::gram_256`] compiled with AVX2.
+#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+#[target_feature(enable = "avx2")]
+fn qr_gram_avx2(refl: &Reflectors) -> (Vec<f64>, usize) {
+    gemm::gram_256(refl)
 }

@@ -19,8 +19,9 @@
 //! the sources; the compiler rounds them to the nearest float.
 #![allow(clippy::excessive_precision)]
 
-/// √½: the split point of the logarithm's mantissa range.
-const SQRT_HALF_F32: f32 = std::f32::consts::FRAC_1_SQRT_2;
+/// The bits of √½ (rounded to `f32`, `0x3f3504f3`): the split point of the logarithm's
+/// mantissa range.
+const SQRT_HALF_BITS: u32 = std::f32::consts::FRAC_1_SQRT_2.to_bits();
 
 /// Natural logarithm of a positive, normal `x` (Cephes `logf`).
 ///
@@ -28,15 +29,22 @@ const SQRT_HALF_F32: f32 = std::f32::consts::FRAC_1_SQRT_2;
 /// x = m·2^e, m ∈ [√½, √2);  t = m − 1
 /// ln x = t − t²/2 + t³·P(t) + e·ln 2      (ln 2 split as 0.693359375 − 2.12194440e-4)
 /// ```
+///
+/// `e` and `m` come from one integer subtraction (as in musl's `logf`): `bits(x) − bits(√½)`
+/// borrows from the exponent field exactly when the mantissa of `x` is below that of √½, so
+/// its exponent field (read with an arithmetic shift) is `e`, and subtracting `e` from the
+/// exponent field of `x` leaves `m`, already in `[√½, √2)`. For every `x` whose sign bit is clear (every
+/// argument the kernels pass) this gives the same `e` and `m`, so the same bits, as Cephes'
+/// mantissa-in-[½, 1)-then-double-if-below-√½ form that this crate used first, in three
+/// vector operations fewer (docs/PERFORMANCE.md).
 #[inline(always)]
 pub(crate) fn ln_f32(x: f32) -> f32 {
     let bits = x.to_bits();
-    let mut e = ((bits >> 23) & 0xff) as i32 - 126;
-    // Mantissa in [0.5, 1).
-    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f00_0000);
-    let small = m < SQRT_HALF_F32;
-    e -= small as i32;
-    let t = if small { m + m } else { m } - 1.0;
+    let offset = bits.wrapping_sub(SQRT_HALF_BITS);
+    let e = offset as i32 >> 23;
+    // Mantissa in [√½, √2).
+    let m = f32::from_bits(bits.wrapping_sub(offset & 0xff80_0000));
+    let t = m - 1.0;
     let z = t * t;
     let mut y = 7.037_683_6e-2_f32;
     y = y * t - 1.151_461_1e-1;
@@ -55,15 +63,18 @@ pub(crate) fn ln_f32(x: f32) -> f32 {
     r + 0.693_359_4 * fe
 }
 
-/// `(cos θ, sin θ)` for `θ = 2π·k/2²⁴`, `k < 2²⁴`.
+/// `(cos θ, sin θ)` for `θ = 2π·k/2²⁴`, `k = ⌊w/2⁸⌋` (the top 24 bits of the word `w`).
 ///
-/// The angle is reduced exactly in integers: `k = j·2²² + r` with `|r| ≤ 2²¹`, so
+/// The angle is reduced exactly in integers: `k = j·2²² + r` with `−2²¹ ≤ r < 2²¹`, so
 /// `θ = j·π/2 + φ`, `φ = r·π/2²³ ∈ [−π/4, π/4]`; then Cephes' minimax polynomials for
-/// `sin φ`, `cos φ` and a rotation by the quadrant `j`.
+/// `sin φ`, `cos φ` and a rotation by the quadrant `j`. Read off the word: `r` is bits 8–29
+/// of `w` as a signed 22-bit number (a shift left by 2, an arithmetic shift right by 10), and
+/// `j mod 4` is the top two bits of `w + 2²⁹` (the `+ 2²⁹` is the rounding of `k/2²²`, and
+/// only `j mod 4` matters).
 #[inline(always)]
-pub(crate) fn cos_sin_turns_f32(k: u32) -> (f32, f32) {
-    let j = (k + (1 << 21)) >> 22;
-    let r = k as i32 - (j << 22) as i32;
+pub(crate) fn cos_sin_word_f32(w: u32) -> (f32, f32) {
+    let r = (w << 2) as i32 >> 10;
+    let quadrant = w.wrapping_add(1 << 29);
     let phi = r as f32 * (std::f32::consts::PI / 8_388_608.0);
     let z = phi * phi;
     let mut c = 2.443_315_7e-5_f32;
@@ -74,17 +85,19 @@ pub(crate) fn cos_sin_turns_f32(k: u32) -> (f32, f32) {
     s = s * z + 8.332_160_9e-3;
     s = s * z - 1.666_665_5e-1;
     let s = s * z * phi + phi;
-    rotate_f32(j, c, s)
+    rotate_f32(quadrant, c, s)
 }
 
-/// `(cos, sin)` of `φ + j·π/2` from `(cos φ, sin φ)`, without branches.
+/// `(cos, sin)` of `φ + j·π/2` from `(cos φ, sin φ)`, without branches; `j mod 4` is in the
+/// top two bits of `quadrant`.
 #[inline(always)]
-fn rotate_f32(j: u32, c: f32, s: f32) -> (f32, f32) {
-    let swap = j & 1 != 0;
+fn rotate_f32(quadrant: u32, c: f32, s: f32) -> (f32, f32) {
+    let swap = quadrant & (1 << 30) != 0;
     let (x, y) = if swap { (s, c) } else { (c, s) };
-    // cos is negated in quadrants 1 and 2, sin in quadrants 2 and 3.
-    let cos_sign = ((j + 1) & 2) << 30;
-    let sin_sign = (j & 2) << 30;
+    // cos is negated in quadrants 1 and 2 (bit 1 of j + 1), sin in quadrants 2 and 3 (bit 1
+    // of j).
+    let cos_sign = quadrant.wrapping_add(1 << 30) & 0x8000_0000;
+    let sin_sign = quadrant & 0x8000_0000;
     (
         f32::from_bits(x.to_bits() ^ cos_sign),
         f32::from_bits(y.to_bits() ^ sin_sign),
@@ -313,7 +326,7 @@ mod tests {
         let mut worst: f64 = 0.0;
         for k in (0..1u32 << 24).step_by(997) {
             let theta = std::f64::consts::TAU * k as f64 / 16_777_216.0;
-            let (c, s) = cos_sin_turns_f32(k);
+            let (c, s) = cos_sin_word_f32((k << 8) | (k & 0xff));
             // Error relative to the unit circle (absolute, in units of 2⁻²⁴).
             worst = worst.max(
                 (c as f64 - theta.cos())
@@ -323,8 +336,8 @@ mod tests {
             );
         }
         assert!(worst <= 2.0, "worst {worst}·2⁻²⁴");
-        assert_eq!(cos_sin_turns_f32(0), (1.0, 0.0));
-        assert_eq!(cos_sin_turns_f32(1 << 22), (-0.0, 1.0));
+        assert_eq!(cos_sin_word_f32(0), (1.0, 0.0));
+        assert_eq!(cos_sin_word_f32(1 << 30), (-0.0, 1.0));
     }
 
     #[test]

@@ -25,14 +25,17 @@
 //! again: see docs/PERFORMANCE.md.) Runs of whole tiles are software-pipelined
 //! ([`pipelined`]): the Philox words of the next tile are computed before this tile's
 //! transform, so the integer rounds overlap the floating-point transform and the transform
-//! never waits on the store buffer for words that were just written. Each output element is
+//! never waits on the store buffer for words that were just written. Long runs of the
+//! normal and truncated kernels go out through streaming stores ([`STREAM_MIN_TILES`]),
+//! which skip reading the destination lines from memory first. Each output element is
 //! still computed by exactly the operations written above, in the same order, so the bytes
 //! do not depend on how the lanes or tiles are grouped, nor on the instruction set the
 //! kernel was compiled for (see `dispatch`).
 
 use super::TileKernel;
+use super::dispatch::{store_fence, stream_copy, streams_to};
 use super::math::{
-    PROBIT_SPLIT_F32, clamp_f32, cos_sin_turns_f32, ln_f32, probit_central_f32, probit_lower_f32,
+    PROBIT_SPLIT_F32, clamp_f32, cos_sin_word_f32, ln_f32, probit_central_f32, probit_lower_f32,
 };
 use super::plan::TruncatedPlan;
 use crate::philox::philox_lanes;
@@ -65,6 +68,11 @@ fn tile_words(key: [u32; 2], tile: u64) -> [[u32; BLOCKS]; 4] {
 
 /// A kernel that maps the words of one tile to its elements.
 trait WordsKernel {
+    /// Whether long runs of whole tiles are written with streaming stores (see
+    /// [`STREAM_MIN_TILES`]): worth it for the compute-bound normal and truncated kernels,
+    /// whose stores trickle out; not for uniform, which writes at several GB/s and lost 20 %
+    /// with them on an L2-resident 2¹⁶-element fill while gaining only 5 % at 2²⁴.
+    const STREAM: bool;
     /// The stream key.
     fn key(&self) -> [u32; 2];
     /// Fills `out` from the tile's words (`words[k][j]` = word `k` of block `j`).
@@ -93,10 +101,28 @@ impl<K: WordsKernel> TileKernel<f32, TILE> for K {
 #[inline(always)]
 fn pipelined<K: WordsKernel>(kernel: &K, first: u64, out: &mut [[f32; TILE]]) {
     let key = kernel.key();
+    let stream = K::STREAM && out.len() >= STREAM_MIN_TILES && streams_to(out.as_flattened());
     let Some((last, init)) = out.split_last_mut() else {
         return;
     };
     let mut words = tile_words(key, first);
+    if stream {
+        // Each tile is computed into a buffer that stays in L1 and then streamed out. The
+        // `black_box` keeps that buffer in memory: without it LLVM feeds each 16-byte
+        // streaming store from the registers through a lane extract, one shuffle-port µop
+        // per store, where a reload costs only a load.
+        let mut buf = [0f32; TILE];
+        for (t, chunk) in init.iter_mut().enumerate() {
+            let next = tile_words(key, first + t as u64 + 1);
+            kernel.words_to_tile(&words, &mut buf);
+            stream_copy(std::hint::black_box(&buf), chunk);
+            words = next;
+        }
+        kernel.words_to_tile(&words, &mut buf);
+        stream_copy(std::hint::black_box(&buf), last);
+        store_fence();
+        return;
+    }
     for (t, chunk) in init.iter_mut().enumerate() {
         let next = tile_words(key, first + t as u64 + 1);
         kernel.words_to_tile(&words, chunk);
@@ -104,6 +130,14 @@ fn pipelined<K: WordsKernel>(kernel: &K, first: u64, out: &mut [[f32; TILE]]) {
     }
     kernel.words_to_tile(&words, last);
 }
+
+/// Runs of at least this many whole tiles (32 768 elements, 128 KiB) are written with
+/// streaming stores ([`stream_copy`]) when the output is 16-byte aligned. A fill that large
+/// is mostly written once and read much later, and at 2²⁴ elements a regular store first
+/// reads each line from memory (write-allocate): streaming stores made the normal kernel
+/// 1.4× faster there (docs/PERFORMANCE.md). A parallel chunk of `fill_range` (2¹⁶
+/// elements) holds 511 or 512 whole tiles, so every chunk of a large fill streams.
+const STREAM_MIN_TILES: usize = 256;
 
 /// Writes the per-word arrays in element order: `out[4j + k] = v[k][j]`.
 #[inline(always)]
@@ -125,6 +159,8 @@ pub(crate) struct Uniform {
 }
 
 impl WordsKernel for Uniform {
+    const STREAM: bool = false;
+
     #[inline(always)]
     fn key(&self) -> [u32; 2] {
         self.key
@@ -157,6 +193,8 @@ pub(crate) struct Normal {
 }
 
 impl WordsKernel for Normal {
+    const STREAM: bool = true;
+
     #[inline(always)]
     fn key(&self) -> [u32; 2] {
         self.key
@@ -184,7 +222,7 @@ impl WordsKernel for Normal {
 fn box_muller(w0: u32, w1: u32) -> (f32, f32) {
     let u1 = (w0 >> 1) as i32 as f32 * TWO_M31 + TWO_M32;
     let r = (-2.0 * ln_f32(u1)).max(0.0).sqrt();
-    let (c, s) = cos_sin_turns_f32(w1 >> 8);
+    let (c, s) = cos_sin_word_f32(w1);
     (r * c, r * s)
 }
 
@@ -203,6 +241,8 @@ pub(crate) fn needs_tail(plan: &TruncatedPlan<f32>) -> bool {
 }
 
 impl<const TAIL: bool> WordsKernel for Truncated<TAIL> {
+    const STREAM: bool = true;
+
     #[inline(always)]
     fn key(&self) -> [u32; 2] {
         self.key

@@ -43,6 +43,7 @@
 
 use std::fmt;
 
+pub(crate) mod gemm;
 mod identity;
 mod orthogonal;
 mod sparse;
@@ -62,8 +63,9 @@ pub const MASK_WORD: u32 = 2;
 
 /// What can be wrong with the shape or the parameters of a structured initialization.
 ///
-/// The core crate's [`Error`](crate::Error) will absorb these when the structured laws join
-/// the scheme grammar; until then this module keeps its own small enum.
+/// The functions of this module return it directly; through the grammar and
+/// [`Scheme::resolve`](crate::Scheme::resolve) it arrives wrapped in
+/// [`Error::Structured`](crate::Error::Structured).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum StructuredError {
