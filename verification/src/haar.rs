@@ -207,19 +207,30 @@ pub fn orthogonality(
         t
     };
     let target = gain * gain;
-    let (worst, nan) = (0..count)
+    // Rows of G in blocks of ROWS, so that each vector j is read once per block (the matrix is
+    // streamed count/ROWS times instead of count times).
+    const ROWS: usize = 4;
+    let (worst, nan) = (0..count.div_ceil(ROWS))
         .into_par_iter()
-        .map(|i| {
-            let vi = &vectors[i * len..(i + 1) * len];
+        .map(|block| {
+            let first = block * ROWS;
+            let rows: Vec<&[f64]> = (first..(first + ROWS).min(count))
+                .map(|i| &vectors[i * len..(i + 1) * len])
+                .collect();
             let mut worst = 0.0f64;
             let mut nan = false;
-            for j in i..count {
+            for j in first..count {
                 let vj = &vectors[j * len..(j + 1) * len];
-                let s: f64 = vi.iter().zip(vj).map(|(a, b)| a * b).sum();
-                let want = if i == j { target } else { 0.0 };
-                let e = (s - want).abs();
-                nan |= e.is_nan();
-                worst = worst.max(e);
+                for (k, s) in dots(&rows, vj).into_iter().enumerate().take(rows.len()) {
+                    let i = first + k;
+                    if j < i {
+                        continue;
+                    }
+                    let want = if i == j { target } else { 0.0 };
+                    let e = (s - want).abs();
+                    nan |= e.is_nan();
+                    worst = worst.max(e);
+                }
             }
             (worst, nan)
         })
@@ -230,6 +241,31 @@ pub fn orthogonality(
         bound,
         pass: !nan && worst <= bound,
     })
+}
+
+/// `Σₖ rows[r][k]·y[k]` for up to four `rows` (the missing ones give 0), each with four
+/// partial sums added in a fixed order, so that one pass over `y` serves them all.
+fn dots(rows: &[&[f64]], y: &[f64]) -> [f64; 4] {
+    let mut acc = [[0.0f64; 4]; 4];
+    let body = y.len() / 4 * 4;
+    for (r, row) in rows.iter().enumerate().take(4) {
+        let a = &mut acc[r];
+        for (x, v) in row[..body].chunks_exact(4).zip(y[..body].chunks_exact(4)) {
+            for l in 0..4 {
+                a[l] += x[l] * v[l];
+            }
+        }
+    }
+    let mut out = [0.0; 4];
+    for (r, row) in rows.iter().enumerate().take(4) {
+        let a = acc[r];
+        let mut s = (a[0] + a[2]) + (a[1] + a[3]);
+        for k in body..y.len() {
+            s += row[k] * y[k];
+        }
+        out[r] = s;
+    }
+    out
 }
 
 /// `tr(W)/gain` of a square row-major `n × n` matrix.
