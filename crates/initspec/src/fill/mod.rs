@@ -97,13 +97,14 @@ impl Sampler {
             return;
         }
         let path = KernelPath::best();
+        let large = out.len() >= LARGE_FILL;
         if out.len() <= PARALLEL_CHUNK {
-            self.fill_serial_with(path, start, out);
+            self.fill_with(path, start, out, large);
         } else {
             out.par_chunks_mut(PARALLEL_CHUNK)
                 .enumerate()
                 .for_each(|(i, chunk)| {
-                    self.fill_serial_with(path, start + (i * PARALLEL_CHUNK) as u64, chunk)
+                    self.fill_with(path, start + (i * PARALLEL_CHUNK) as u64, chunk, large)
                 });
         }
     }
@@ -116,6 +117,12 @@ impl Sampler {
     /// [`fill_serial`](Sampler::fill_serial) with the kernels compiled for `path`. Every
     /// path writes the same bytes; this exists to test and benchmark them against each other.
     pub fn fill_serial_with<T: Element>(&self, path: KernelPath, start: u64, out: &mut [T]) {
+        self.fill_with(path, start, out, out.len() >= LARGE_FILL);
+    }
+
+    /// One serial piece of a fill; `large` when the whole fill has at least [`LARGE_FILL`]
+    /// elements (the uniform kernel then streams its stores too).
+    fn fill_with<T: Element>(&self, path: KernelPath, start: u64, out: &mut [T], large: bool) {
         if let Some(structured) = &self.structured {
             structured.fill_range(start, out);
             return;
@@ -124,16 +131,26 @@ impl Sampler {
             single: &self.single,
             double: &self.double,
             key: self.stream.key(),
+            large,
         };
         dispatch::fill_slice(path, &job, start, T::as_out_slice(out));
     }
 }
+
+/// A fill of at least this many elements (2²², 16 MiB of f32) is taken to exceed the caches:
+/// the uniform kernel then writes with streaming stores as the normal and truncated kernels
+/// always do for long runs. At this size a regular store costs a read of its line first
+/// (write-allocate), which at two threads halved the uniform kernel's share of memset's
+/// bandwidth; below it, where the output may still be in cache, streaming cost the uniform
+/// kernel 20 % (docs/PERFORMANCE.md). The bytes are the same either way.
+pub const LARGE_FILL: usize = 1 << 22;
 
 /// One fill request as the kernels see it: the plans and the key.
 pub(crate) struct Job<'a> {
     single: &'a Plan<f32>,
     double: &'a Plan<f64>,
     key: [u32; 2],
+    large: bool,
 }
 
 impl Job<'_> {
@@ -150,6 +167,7 @@ impl Job<'_> {
                     a,
                     width,
                     below_b,
+                    stream: self.large,
                 };
                 single_tiles(start, out, &kernel);
             }
@@ -402,6 +420,33 @@ mod tests {
         assert_eq!(draw(1, "a"), draw(1, "a"));
         assert_ne!(draw(1, "a"), draw(2, "a"));
         assert_ne!(draw(1, "a"), draw(1, "b"));
+    }
+
+    /// A large fill (≥ LARGE_FILL elements, streamed stores for every single-precision kernel,
+    /// in parallel) writes exactly the bytes of small serial fills of the same range (plain
+    /// stores), from an aligned and a misaligned start.
+    #[test]
+    fn large_streamed_fills_equal_small_plain_ones() {
+        let n = LARGE_FILL + 1000;
+        for text in [
+            "uniform(a=-0.5, b=0.25)",
+            "normal(mean=0.1, std=2)",
+            "trunc_normal(std=0.5, a=-1, b=0.75)",
+        ] {
+            let law: Law = text.parse().unwrap();
+            let sampler = Sampler::new(&law, Stream::new(5, "large"));
+            let mut large = vec![0f32; n];
+            sampler.fill_range(0, &mut large);
+            let mut small = vec![0f32; n];
+            for (i, piece) in small.chunks_mut(100_003).enumerate() {
+                sampler.fill_serial(i as u64 * 100_003, piece);
+            }
+            assert!(large == small, "{text}");
+            // The output slice one element into a buffer: not 16-byte aligned.
+            let mut shifted = vec![0f32; n + 1];
+            sampler.fill_range(0, &mut shifted[1..]);
+            assert!(shifted[1..] == small[..], "{text}, misaligned");
+        }
     }
 
     /// Every kernel path this CPU supports writes the baseline path's bytes, for every law and

@@ -69,10 +69,11 @@ fn tile_words(key: [u32; 2], tile: u64) -> [[u32; BLOCKS]; 4] {
 /// A kernel that maps the words of one tile to its elements.
 trait WordsKernel {
     /// Whether long runs of whole tiles are written with streaming stores (see
-    /// [`STREAM_MIN_TILES`]): worth it for the compute-bound normal and truncated kernels,
-    /// whose stores trickle out; not for uniform, which writes at several GB/s and lost 20 %
-    /// with them on an L2-resident 2¹⁶-element fill while gaining only 5 % at 2²⁴.
-    const STREAM: bool;
+    /// [`STREAM_MIN_TILES`]): always for the compute-bound normal and truncated kernels, whose
+    /// stores trickle out; for uniform, which writes at several GB/s and lost 20 % with them
+    /// on an L2-resident 2¹⁶-element fill, only in a fill larger than the caches
+    /// (`fill::LARGE_FILL`).
+    fn streams(&self) -> bool;
     /// The stream key.
     fn key(&self) -> [u32; 2];
     /// Fills `out` from the tile's words (`words[k][j]` = word `k` of block `j`).
@@ -101,7 +102,8 @@ impl<K: WordsKernel> TileKernel<f32, TILE> for K {
 #[inline(always)]
 fn pipelined<K: WordsKernel>(kernel: &K, first: u64, out: &mut [[f32; TILE]]) {
     let key = kernel.key();
-    let stream = K::STREAM && out.len() >= STREAM_MIN_TILES && streams_to(out.as_flattened());
+    let stream =
+        kernel.streams() && out.len() >= STREAM_MIN_TILES && streams_to(out.as_flattened());
     let Some((last, init)) = out.split_last_mut() else {
         return;
     };
@@ -156,10 +158,15 @@ pub(crate) struct Uniform {
     pub a: f32,
     pub width: f32,
     pub below_b: f32,
+    /// Stream the stores of long runs (a fill larger than the caches).
+    pub stream: bool,
 }
 
 impl WordsKernel for Uniform {
-    const STREAM: bool = false;
+    #[inline(always)]
+    fn streams(&self) -> bool {
+        self.stream
+    }
 
     #[inline(always)]
     fn key(&self) -> [u32; 2] {
@@ -193,7 +200,10 @@ pub(crate) struct Normal {
 }
 
 impl WordsKernel for Normal {
-    const STREAM: bool = true;
+    #[inline(always)]
+    fn streams(&self) -> bool {
+        true
+    }
 
     #[inline(always)]
     fn key(&self) -> [u32; 2] {
@@ -241,7 +251,10 @@ pub(crate) fn needs_tail(plan: &TruncatedPlan<f32>) -> bool {
 }
 
 impl<const TAIL: bool> WordsKernel for Truncated<TAIL> {
-    const STREAM: bool = true;
+    #[inline(always)]
+    fn streams(&self) -> bool {
+        true
+    }
 
     #[inline(always)]
     fn key(&self) -> [u32; 2] {
