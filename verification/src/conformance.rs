@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::check::{Verdict, check_sample};
 use crate::storage::Storage;
-use crate::structured::{check_haar_ensemble, check_structured, element_count};
+use crate::structured::{check_haar_ensemble, check_structured};
 
 /// One conformance case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -299,7 +299,7 @@ pub fn run_case(
     let layout: Layout = case.layout.parse()?;
     let law = scheme.resolve(case.shape, &layout, case.groups)?;
     let stream_name = format!("verify/{index}");
-    let verdict = match element_count(&law) {
+    let verdict = match law.tensor_len() {
         None => {
             let values = draw(&law, Stream::new(seed, &stream_name), n, case.storage);
             check_sample(&law, &values, case.storage, alpha)

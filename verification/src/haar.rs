@@ -52,17 +52,6 @@ fn computed_epsilon(storage: Storage) -> f64 {
     }
 }
 
-/// `(u, η)` of a storage format: the unit roundoff (half the machine epsilon) and half the
-/// smallest subnormal, so that rounding `x` to the format errs by at most `u·|x| + η`.
-fn rounding(storage: Storage) -> (f64, f64) {
-    match storage {
-        Storage::F64 => (f64::EPSILON / 2.0, 0.0),
-        Storage::F32 => (f64::from(f32::EPSILON) / 2.0, 2f64.powi(-150)),
-        Storage::BF16 => (2f64.powi(-8), 2f64.powi(-134)),
-        Storage::F16 => (2f64.powi(-11), 2f64.powi(-25)),
-    }
-}
-
 /// The largest `max |G − gain²·I|` a correct `gain ·` orthogonal matrix with long side `d`
 /// can show after computation and storage in `storage`:
 ///
@@ -80,7 +69,7 @@ fn rounding(storage: Storage) -> (f64, f64) {
 /// every practical size, so a gain error above ≈ 0.4 % is caught there.
 pub fn orthogonality_bound(dimension: usize, gain: f64, storage: Storage) -> f64 {
     let d = dimension as f64;
-    let (u, eta) = rounding(storage);
+    let (u, eta) = (storage.unit_roundoff(), storage.half_min_subnormal());
     let g2 = gain * gain;
     ORTHOGONALITY_FACTOR * d.sqrt() * computed_epsilon(storage) * g2
         + (2.0 * u + u * u) * g2
@@ -408,18 +397,22 @@ pub fn diagonal_test_stored(
 pub struct SingleMatrixHaar {
     /// Orthogonality to the storage's precision.
     pub orthogonality: OrthogonalityCheck,
-    /// `tr Q` against N(0, 1), for a square matrix.
+    /// `tr Q` against N(0, 1), for a square matrix with n ≥ 2.
     pub trace: Option<TraceTest>,
-    /// The signed diagonal against the Beta coordinate law (approximate p-value).
-    pub diagonal: KsTest,
+    /// The signed diagonal against the Beta coordinate law (approximate p-value); `None` when
+    /// `max(rows, cols) < 2` or the matrix is empty.
+    pub diagonal: Option<KsTest>,
+    /// The number of diagonal entries, `min(rows, cols)`.
+    pub diagonal_len: usize,
+    /// The mean of `W_ii/gain` (0 under Haar; NaN without a diagonal).
+    pub diagonal_mean: f64,
 }
 
 /// All Haar checks of one row-major `rows × cols` matrix claimed to be `gain ·` Haar, stored
 /// in `storage`.
 ///
 /// # Errors
-/// [`HaarError::ShapeMismatch`], [`HaarError::InvalidGain`], [`HaarError::TooSmall`] when
-/// `max(rows, cols) < 2`.
+/// [`HaarError::ShapeMismatch`], [`HaarError::InvalidGain`].
 pub fn single_matrix(
     values: &[f64],
     rows: usize,
@@ -433,12 +426,15 @@ pub fn single_matrix(
     } else {
         None
     };
-    let diagonal_entries: Vec<f64> = (0..rows.min(cols)).map(|i| values[i * cols + i]).collect();
-    let diagonal = diagonal_test_stored(&diagonal_entries, rows.max(cols), gain, storage)?;
+    // Undivided: the lattice of a 16-bit storage is that of the stored values.
+    let entries: Vec<f64> = (0..rows.min(cols)).map(|i| values[i * cols + i]).collect();
+    let diagonal = diagonal_test_stored(&entries, rows.max(cols), gain, storage).ok();
     Ok(SingleMatrixHaar {
         orthogonality,
         trace,
         diagonal,
+        diagonal_len: entries.len(),
+        diagonal_mean: entries.iter().sum::<f64>() / entries.len() as f64 / gain,
     })
 }
 

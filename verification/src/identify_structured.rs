@@ -124,13 +124,7 @@ fn gain_text(scheme: &str, gain: f64, storage: Storage) -> Option<String> {
     if !(gain > 0.0 && gain.is_finite()) {
         return None;
     }
-    let u = match storage {
-        Storage::F64 => f64::EPSILON / 2.0,
-        Storage::F32 => f64::from(f32::EPSILON) / 2.0,
-        Storage::BF16 => 2f64.powi(-8),
-        Storage::F16 => 2f64.powi(-11),
-    };
-    let tolerance = (4.0 * u).max(1e-12);
+    let tolerance = (4.0 * storage.unit_roundoff()).max(1e-12);
     let close = |g: f64| ((g - gain) / g).abs() <= tolerance;
     let value = known_gains()
         .into_iter()

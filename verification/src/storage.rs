@@ -34,6 +34,28 @@ impl Storage {
         }
     }
 
+    /// The unit roundoff `u` (half the machine epsilon: 2⁻⁵³, 2⁻²⁴, 2⁻⁸, 2⁻¹¹): rounding a
+    /// normal number `x` to this format errs by at most `u·|x|`.
+    pub fn unit_roundoff(self) -> f64 {
+        match self {
+            Storage::F64 => f64::EPSILON / 2.0,
+            Storage::F32 => f64::from(f32::EPSILON) / 2.0,
+            Storage::BF16 => 2f64.powi(-8),
+            Storage::F16 => 2f64.powi(-11),
+        }
+    }
+
+    /// Half the smallest positive subnormal (0 for f64, where it is negligible; 2⁻¹⁵⁰, 2⁻¹³⁴,
+    /// 2⁻²⁵): rounding any `x` errs by at most `unit_roundoff()·|x| + half_min_subnormal()`.
+    pub fn half_min_subnormal(self) -> f64 {
+        match self {
+            Storage::F64 => 0.0,
+            Storage::F32 => 2f64.powi(-150),
+            Storage::BF16 => 2f64.powi(-134),
+            Storage::F16 => 2f64.powi(-25),
+        }
+    }
+
     /// Whether the sample lives on a coarse lattice that the tests must model.
     pub fn is_lattice(self) -> bool {
         matches!(self, Storage::BF16 | Storage::F16)

@@ -25,7 +25,7 @@
 //! Poisson law of the expected count exceeds with probability below 1e-9.
 
 use initspec::Law;
-use initspec::law::{ConvLayout, DeltaOrthogonal, Normal, Sparse};
+use initspec::law::{DeltaOrthogonal, Sparse};
 
 use crate::check::{Check, Verdict, check_sample, exact, finish, statistical};
 use crate::haar;
@@ -50,7 +50,7 @@ const EXTRA_ZERO_LEVEL: f64 = 1e-9;
 /// ```
 pub fn check_structured(law: &Law, values: &[f64], storage: Storage, alpha: f64) -> Verdict {
     let n = values.len();
-    let expected = element_count(law);
+    let expected = law.tensor_len();
     let mut checks = Vec::new();
     let shape_ok = expected == Some(n);
     checks.push(exact(
@@ -91,19 +91,8 @@ pub fn check_structured(law: &Law, values: &[f64], storage: Storage, alpha: f64)
     finish(checks, alpha, n)
 }
 
-/// The element count of a structured law (`None` for a scalar law, which has no size).
-pub fn element_count(law: &Law) -> Option<usize> {
-    match law {
-        Law::Orthogonal(o) => Some(o.rows() * o.cols()),
-        Law::Eye(e) => Some(e.rows() * e.cols()),
-        Law::Dirac(d) => Some(d.shape().iter().product()),
-        Law::DeltaOrthogonal(d) => Some(d.shape().iter().product()),
-        Law::Sparse(s) => Some(s.rows() * s.cols()),
-        _ => None,
-    }
-}
-
-/// Orthogonality and the single-matrix Haar checks of a `rows × cols` matrix.
+/// Orthogonality and the single-matrix Haar checks ([`haar::single_matrix`]) of a
+/// `rows × cols` matrix, as checks.
 fn orthogonal_checks(
     checks: &mut Vec<Check>,
     values: &[f64],
@@ -112,9 +101,10 @@ fn orthogonal_checks(
     gain: f64,
     storage: Storage,
 ) {
-    let Ok(o) = haar::orthogonality(values, rows, cols, gain, storage) else {
+    let Ok(h) = haar::single_matrix(values, rows, cols, gain, storage) else {
         return;
     };
+    let o = h.orthogonality;
     let gram = if rows <= cols { "WWᵀ" } else { "WᵀW" };
     checks.push(Check {
         name: "orthogonality".to_string(),
@@ -129,10 +119,7 @@ fn orthogonal_checks(
             storage.name()
         ),
     });
-    if rows == cols
-        && rows >= 2
-        && let Ok(t) = haar::trace(values, rows, gain).and_then(|t| haar::trace_test(&[t]))
-    {
+    if let Some(t) = h.trace {
         checks.push(statistical(
             "haar_trace",
             t.z,
@@ -140,17 +127,14 @@ fn orthogonal_checks(
             format!("tr(W)/gain = {:.3} against N(0, 1)", t.mean),
         ));
     }
-    let diagonal: Vec<f64> = (0..rows.min(cols)).map(|i| values[i * cols + i]).collect();
-    if let Ok(ks) = haar::diagonal_test_stored(&diagonal, rows.max(cols), gain, storage) {
-        let mean = diagonal.iter().sum::<f64>() / diagonal.len() as f64 / gain;
+    if let Some(ks) = h.diagonal {
         checks.push(statistical(
             "haar_diagonal",
             ks.statistic,
             ks.p_value,
             format!(
-                "KS D = {:.3e} of the {} diagonal entries against the Haar coordinate law (their mean {mean:+.4}, expected 0)",
-                ks.statistic,
-                diagonal.len()
+                "KS D = {:.3e} of the {} diagonal entries against the Haar coordinate law (their mean {:+.4}, expected 0)",
+                ks.statistic, h.diagonal_len, h.diagonal_mean
             ),
         ));
     }
@@ -193,18 +177,16 @@ fn split_delta(law: &DeltaOrthogonal, values: &[f64]) -> (Vec<f64>, usize) {
     let centre = law.centre_tap();
     let mut matrix = vec![0.0; fan_in * fan_out];
     let mut off_centre = 0usize;
-    for (i, &x) in values.iter().enumerate() {
-        // (tap, in, out) of flat index i.
-        let (tap, input, output) = match law.layout() {
-            ConvLayout::KernelInOut => {
-                (i / (fan_in * fan_out), (i / fan_out) % fan_in, i % fan_out)
+    for tap in 0..taps {
+        for input in 0..fan_in {
+            for output in 0..fan_out {
+                let x = values[law.index(tap, input, output)];
+                if tap == centre {
+                    matrix[input * fan_out + output] = x;
+                } else if x != 0.0 {
+                    off_centre += 1;
+                }
             }
-            ConvLayout::OutInKernel => (i % taps, (i / taps) % fan_in, i / (taps * fan_in)),
-        };
-        if tap == centre {
-            matrix[input * fan_out + output] = x;
-        } else if x != 0.0 {
-            off_centre += 1;
         }
     }
     (matrix, off_centre)
@@ -270,10 +252,7 @@ fn sparse_checks(
     if non_zeros.is_empty() {
         return Vec::new();
     }
-    let normal = Normal::new(0.0, law.std())
-        .map(Law::Normal)
-        .unwrap_or(values_law);
-    check_sample(&normal, &non_zeros, storage, alpha)
+    check_sample(&values_law, &non_zeros, storage, alpha)
         .checks
         .into_iter()
         .filter(|c| !matches!(c.name.as_str(), "finite" | "support"))

@@ -135,10 +135,10 @@ fn single_large_matrix() {
         tr.p_value
     );
     assert!(
-        h.diagonal.p_value > ALPHA,
+        h.diagonal.unwrap().p_value > ALPHA,
         "diagonal KS D = {}, p = {:e} ≤ α = {ALPHA:e} (n = {SINGLE}, seed {SEED})",
-        h.diagonal.statistic,
-        h.diagonal.p_value
+        h.diagonal.unwrap().statistic,
+        h.diagonal.unwrap().p_value
     );
 
     // Negative control: the same draw without the sign fix, caught by its signed diagonal.
@@ -150,10 +150,10 @@ fn single_large_matrix() {
         h.orthogonality
     );
     assert!(
-        h.diagonal.p_value < ALPHA,
+        h.diagonal.unwrap().p_value < ALPHA,
         "diagonal KS accepted QR without sign fix: D = {}, p = {:e} (α = {ALPHA:e}, n = {SINGLE}, seed {SEED})",
-        h.diagonal.statistic,
-        h.diagonal.p_value
+        h.diagonal.unwrap().statistic,
+        h.diagonal.unwrap().p_value
     );
 }
 

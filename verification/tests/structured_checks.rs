@@ -23,7 +23,7 @@ fn law(scheme: &str, shape: &[usize], layout: &Layout) -> Law {
 
 fn draw(law: &Law, seed: u64, storage: Storage) -> Vec<f64> {
     fn go<T: Element>(law: &Law, seed: u64) -> Vec<f64> {
-        let n = initspec_verify::structured::element_count(law).unwrap();
+        let n = law.tensor_len().unwrap();
         let mut out = vec![T::default(); n];
         Sampler::new(law, Stream::new(seed, "structured")).fill(&mut out);
         out.into_iter().map(Element::to_f64).collect()

@@ -357,3 +357,23 @@ impl From<crate::structured::StructuredError> for Error {
         Error::Structured(e)
     }
 }
+
+/// `value` if it is finite, else [`Error::NonFinite`] naming `key`.
+pub(crate) fn finite(key: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(Error::NonFinite { key, value })
+    }
+}
+
+/// `value` if it is finite and greater than 0, else [`Error::NonFinite`] or
+/// [`Error::NotPositive`] naming `key`.
+pub(crate) fn positive(key: &'static str, value: f64) -> Result<f64> {
+    finite(key, value)?;
+    if value > 0.0 {
+        Ok(value)
+    } else {
+        Err(Error::NotPositive { key, value })
+    }
+}

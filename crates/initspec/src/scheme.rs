@@ -9,7 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, finite, positive};
 use crate::fans::{FanMode, Fans, Layout, element_count};
 use crate::gain::Nonlinearity;
 use crate::grammar::{self, format_number};
@@ -170,23 +170,6 @@ enum Kind {
         sparsity: f64,
         std: f64,
     },
-}
-
-fn finite(key: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(Error::NonFinite { key, value })
-    }
-}
-
-fn positive(key: &'static str, value: f64) -> Result<f64> {
-    finite(key, value)?;
-    if value > 0.0 {
-        Ok(value)
-    } else {
-        Err(Error::NotPositive { key, value })
-    }
 }
 
 /// Standard deviation of N(0, 1) cut to [−k, k]: `√(1 − 2kφ(k)/(Φ(k) − Φ(−k)))`.

@@ -73,7 +73,10 @@ trait WordsKernel {
     /// stores trickle out; for uniform, which writes at several GB/s and lost 20 % with them
     /// on an L2-resident 2¹⁶-element fill, only in a fill larger than the caches
     /// (`fill::LARGE_FILL`).
-    fn streams(&self) -> bool;
+    #[inline(always)]
+    fn streams(&self) -> bool {
+        true
+    }
     /// The stream key.
     fn key(&self) -> [u32; 2];
     /// Fills `out` from the tile's words (`words[k][j]` = word `k` of block `j`).
@@ -201,11 +204,6 @@ pub(crate) struct Normal {
 
 impl WordsKernel for Normal {
     #[inline(always)]
-    fn streams(&self) -> bool {
-        true
-    }
-
-    #[inline(always)]
     fn key(&self) -> [u32; 2] {
         self.key
     }
@@ -251,11 +249,6 @@ pub(crate) fn needs_tail(plan: &TruncatedPlan<f32>) -> bool {
 }
 
 impl<const TAIL: bool> WordsKernel for Truncated<TAIL> {
-    #[inline(always)]
-    fn streams(&self) -> bool {
-        true
-    }
-
     #[inline(always)]
     fn key(&self) -> [u32; 2] {
         self.key

@@ -3,8 +3,8 @@
 
 use super::conv_shape::ConvShape;
 use super::marginal::{Marginal, Part};
-use super::orthogonal::{check_gain, unreachable_nan};
-use crate::error::{Error, Result};
+use super::orthogonal::unreachable_nan;
+use crate::error::{Error, Result, positive};
 use crate::fans::Layout;
 use crate::stream::Stream;
 use crate::structured::{self, StructuredError};
@@ -49,7 +49,7 @@ impl DeltaOrthogonal {
         layout: &Layout,
         groups: usize,
     ) -> Result<DeltaOrthogonal> {
-        check_gain(gain)?;
+        positive("gain", gain)?;
         let conv = ConvShape::new("delta_orthogonal", shape)?;
         if groups != 1 {
             return Err(Error::GroupsUnsupported {
@@ -132,6 +132,24 @@ impl DeltaOrthogonal {
             .fold(0usize, |acc, &k| acc * k + k.saturating_sub(1) / 2)
     }
 
+    /// The flat (row-major) index of kernel element (tap, input channel, output channel),
+    /// `tap` the row-major offset within the kernel's taps:
+    ///
+    /// ```text
+    /// in-out [*k, in, out]:  (tap·in + input)·out + output
+    /// out-in [out, in, *k]:  (output·in + input)·K + tap        K = Π k_j
+    /// ```
+    pub fn index(&self, tap: usize, input: usize, output: usize) -> usize {
+        let (fan_in, fan_out) = (self.in_channels(), self.out_channels());
+        match self.layout {
+            ConvLayout::KernelInOut => (tap * fan_in + input) * fan_out + output,
+            ConvLayout::OutInKernel => {
+                let taps: usize = self.kernel().iter().product();
+                (output * fan_in + input) * taps + tap
+            }
+        }
+    }
+
     /// The law of one element.
     pub fn marginal(&self) -> Marginal {
         let taps: usize = self.kernel().iter().product();
@@ -155,24 +173,14 @@ impl DeltaOrthogonal {
             return Vec::new();
         }
         let (fan_in, fan_out) = (self.in_channels(), self.out_channels());
-        let taps: usize = self.kernel().iter().product();
         let centre = self.centre_tap();
         let Ok(matrix) = structured::orthogonal(&[fan_in, fan_out], self.gain, stream) else {
             return unreachable_nan(total);
         };
         let mut out = vec![0.0; total];
-        match self.layout {
-            ConvLayout::KernelInOut => {
-                let start = centre * fan_in * fan_out;
-                out[start..start + matrix.len()].copy_from_slice(&matrix);
-            }
-            ConvLayout::OutInKernel => {
-                // W[o, i, centre] = Q[i, o].
-                for o in 0..fan_out {
-                    for i in 0..fan_in {
-                        out[(o * fan_in + i) * taps + centre] = matrix[i * fan_out + o];
-                    }
-                }
+        for input in 0..fan_in {
+            for output in 0..fan_out {
+                out[self.index(centre, input, output)] = matrix[input * fan_out + output];
             }
         }
         out

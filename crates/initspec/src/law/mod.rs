@@ -114,6 +114,19 @@ impl Law {
         self.marginal().is_some()
     }
 
+    /// The number of elements of a structured law's tensor (its shape is part of the law);
+    /// `None` for a scalar law, which draws any number of independent elements.
+    pub fn tensor_len(&self) -> Option<usize> {
+        match self {
+            Law::Orthogonal(o) => Some(o.rows() * o.cols()),
+            Law::Eye(e) => Some(e.rows() * e.cols()),
+            Law::Dirac(d) => Some(d.shape().iter().product()),
+            Law::DeltaOrthogonal(d) => Some(d.shape().iter().product()),
+            Law::Sparse(s) => Some(s.rows() * s.cols()),
+            Law::Constant(_) | Law::Uniform(_) | Law::Normal(_) | Law::TruncatedNormal(_) => None,
+        }
+    }
+
     /// The law of one element of a structured tensor at a uniformly random position; `None`
     /// for the scalar laws (whose elements are independent draws of the law itself).
     pub fn marginal(&self) -> Option<Marginal> {

@@ -1,7 +1,7 @@
 //! The structured law [`Orthogonal`]: Haar-random orthonormal rows or columns.
 
 use super::marginal::{Marginal, Part};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, positive};
 use crate::fans::{Layout, element_count};
 use crate::stream::Stream;
 use crate::structured;
@@ -42,7 +42,7 @@ impl Orthogonal {
     /// [`Error::NonFinite`] / [`Error::NotPositive`] for a bad `gain`;
     /// [`Error::ElementCountOverflow`] when `rows·cols` overflows.
     pub fn new(gain: f64, rows: usize, cols: usize) -> Result<Orthogonal> {
-        check_gain(gain)?;
+        positive("gain", gain)?;
         element_count(&[rows, cols])?;
         Ok(Orthogonal { gain, rows, cols })
     }
@@ -128,23 +128,6 @@ pub(crate) fn flatten(
             accepted: "out-in, in-out, transposed",
         }),
     }
-}
-
-/// `gain` must be finite and greater than 0.
-pub(crate) fn check_gain(gain: f64) -> Result<()> {
-    if !gain.is_finite() {
-        return Err(Error::NonFinite {
-            key: "gain",
-            value: gain,
-        });
-    }
-    if !(gain > 0.0) {
-        return Err(Error::NotPositive {
-            key: "gain",
-            value: gain,
-        });
-    }
-    Ok(())
 }
 
 /// What a generator returns if its validated arguments were nevertheless refused: NaNs, which
