@@ -136,6 +136,17 @@ struct Run {
     stderr: String,
 }
 
+/// One failing case: its id, how it was made, the command and what disagreed.
+fn failure(case: &Value, args: &[String], problems: &[String]) -> String {
+    format!(
+        "{} ({}; `initspec {}`):\n    {}",
+        text(case, "id").unwrap_or("?"),
+        text(case, "made_by").unwrap_or("?"),
+        args.join(" "),
+        problems.join("\n    ")
+    )
+}
+
 fn initspec(args: &[String]) -> Run {
     let output = Command::cargo_bin("initspec")
         .unwrap()
@@ -388,13 +399,7 @@ fn audit_verdicts_match_the_manifest() {
         }
         let problems = check_audit(case, &run);
         if !problems.is_empty() {
-            failures.push(format!(
-                "{} ({}; `initspec {}`):\n    {}",
-                text(case, "id").unwrap_or("?"),
-                text(case, "made_by").unwrap_or("?"),
-                args.join(" "),
-                problems.join("\n    ")
-            ));
+            failures.push(failure(case, &args, &problems));
         }
     }
     assert!(
@@ -500,13 +505,7 @@ fn identify_names_what_was_drawn() {
             }
         }
         if !problems.is_empty() {
-            failures.push(format!(
-                "{} ({}; `initspec {}`):\n    {}",
-                text(case, "id").unwrap_or("?"),
-                text(case, "made_by").unwrap_or("?"),
-                args.join(" "),
-                problems.join("\n    ")
-            ));
+            failures.push(failure(case, &args, &problems));
         }
     }
     assert!(checked >= 10, "only {checked} identify expectations");
