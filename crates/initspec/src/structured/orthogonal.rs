@@ -63,7 +63,8 @@ const TWO_M52: f64 = 2.0 * TWO_M53;
 /// at 16 flops per cycle with AVX-512; it sustains ≈ 35 GFLOP/s per core.
 ///
 /// Measured on the 2-core development VM (Xeon, AVX-512, no FMA; quiet machine, best of 2–3
-/// runs), `n × n`, wall time (GFLOP/s = `(8/3)·n³` / wall):
+/// runs) with `cargo test --release -p initspec structured::orthogonal::tests::timing --
+/// --ignored --nocapture`, `n × n`, wall time (GFLOP/s = `(8/3)·n³` / wall):
 ///
 /// | n    | 2 threads          | 1 thread           | before, 2 threads   | before, 1 thread    |
 /// |------|--------------------|--------------------|---------------------|---------------------|
