@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::args::{parse_layout, parse_scheme};
 use crate::error::CliError;
 use crate::input::{TensorArgs, load};
+use crate::output::{Outcome, outln};
 
 /// Arguments of `initspec audit`.
 #[derive(clap::Args, Debug)]
@@ -48,7 +49,8 @@ fn word(pass: bool) -> &'static str {
 ///
 /// # Errors
 /// Unreadable input, a bad scheme or layout, a scheme that cannot apply to the shape.
-pub fn run(args: &AuditArgs) -> Result<i32, CliError> {
+pub fn run(args: &AuditArgs) -> Result<Outcome, CliError> {
+    let mut out = String::new();
     let scheme = parse_scheme(&args.scheme)?;
     let layout = parse_layout(&args.input.layout)?;
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
@@ -57,13 +59,19 @@ pub fn run(args: &AuditArgs) -> Result<i32, CliError> {
             args.alpha
         )));
     }
-    let tensors = load(&args.input.file, args.input.tensor.as_deref())?;
+    args.input.check_groups()?;
+    let loaded = load(&args.input.file, args.input.tensor.as_deref())?;
+    let tensors = &loaded.tensors;
     // With several tensors and no --tensor, a tensor the scheme cannot apply to (a bias
     // vector under a fan-based scheme) is reported as skipped; with one tensor it is an error.
-    let several = tensors.len() > 1;
+    let several = tensors.len() + loaded.skipped.len() > 1;
     let mut audits = Vec::new();
-    let mut skipped: Vec<(String, String)> = Vec::new();
-    for tensor in &tensors {
+    let mut skipped: Vec<(String, String)> = loaded
+        .skipped
+        .iter()
+        .map(|s| (s.name.clone(), s.reason.clone()))
+        .collect();
+    for tensor in tensors {
         let result = match audit(
             tensor.data.values(),
             tensor.data.shape(),
@@ -134,20 +142,22 @@ pub fn run(args: &AuditArgs) -> Result<i32, CliError> {
             }))
         }
         .map_err(|e| CliError::new(e.to_string()))?;
-        println!(
+        outln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&value).map_err(|e| CliError::new(e.to_string()))?
         );
     } else {
         for (name, a) in &audits {
-            print_report(&file, *name, a);
+            print_report(&mut out, &file, *name, a);
         }
         for (name, reason) in &skipped {
-            println!("skipped tensor {name:?}: {reason}");
+            outln!(out, "skipped tensor {name:?}: {reason}");
         }
         if audits.len() > 1 || !skipped.is_empty() {
             let failed = audits.iter().filter(|(_, a)| !a.verdict.pass).count();
-            println!(
+            outln!(
+                out,
                 "overall: {} ({} of {} tensors conform)",
                 word(pass).to_uppercase(),
                 audits.len() - failed,
@@ -155,22 +165,26 @@ pub fn run(args: &AuditArgs) -> Result<i32, CliError> {
             );
         }
     }
-    Ok(if pass { 0 } else { 1 })
+    Ok(Outcome::verdict(pass, out))
 }
 
-fn print_report(file: &str, name: Option<&str>, a: &Audit) {
+fn print_report(out: &mut String, file: &str, name: Option<&str>, a: &Audit) {
     let which = name.map_or(String::new(), |n| format!(" tensor {n:?}"));
-    println!(
+    outln!(
+        out,
         "audit of {file}{which}: shape {:?} {}, n = {}",
-        a.shape, a.dtype, a.n
+        a.shape,
+        a.dtype,
+        a.n
     );
-    println!("  scheme    {}", a.scheme);
-    println!("  law       {}", a.law);
+    outln!(out, "  scheme    {}", a.scheme);
+    outln!(out, "  law       {}", a.law);
     if let (Some(fan_in), Some(fan_out)) = (a.fan_in, a.fan_out) {
-        println!("  fans      fan_in {fan_in}, fan_out {fan_out}");
+        outln!(out, "  fans      fan_in {fan_in}, fan_out {fan_out}");
     }
     if let Some(v) = &a.variance {
-        println!(
+        outln!(
+            out,
             "  variance  observed {:.6e}, expected {:.6e}: {:.4}× the spec ({:.1}% interval [{:.4}, {:.4}])",
             v.observed,
             v.expected,
@@ -180,9 +194,12 @@ fn print_report(file: &str, name: Option<&str>, a: &Audit) {
             v.ratio_high
         );
     }
-    println!(
+    outln!(
+        out,
         "  {:<17} {:>13} {:>11}  result  detail",
-        "check", "statistic", "p-value"
+        "check",
+        "statistic",
+        "p-value"
     );
     for c in &a.verdict.checks {
         let p = if is_exact(&c.name) {
@@ -190,7 +207,8 @@ fn print_report(file: &str, name: Option<&str>, a: &Audit) {
         } else {
             format!("{:.3e}", c.p_value)
         };
-        println!(
+        outln!(
+            out,
             "  {:<17} {:>13.6e} {:>11}  {:<6}  {}",
             c.name,
             c.statistic,
@@ -199,11 +217,12 @@ fn print_report(file: &str, name: Option<&str>, a: &Audit) {
             c.detail
         );
     }
-    println!(
+    outln!(
+        out,
         "  verdict   {} at α = {:e} (Holm): {}",
         word(a.verdict.pass).to_uppercase(),
         a.verdict.alpha,
         a.summary
     );
-    println!();
+    outln!(out);
 }

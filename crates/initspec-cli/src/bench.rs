@@ -21,6 +21,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::CliError;
+use crate::limits;
+use crate::output::Outcome;
 
 /// Largest accepted `--size`: 2³⁰ elements (8 GiB in f64).
 const MAX_SIZE: usize = 1 << 30;
@@ -97,16 +99,17 @@ pub struct BenchReport {
 /// # Errors
 /// A zero or too large `--size`, zero `--threads` or `--reps`, or a thread pool that cannot
 /// be started.
-pub fn run(args: &BenchArgs) -> Result<i32, CliError> {
+pub fn run(args: &BenchArgs) -> Result<Outcome, CliError> {
     let report = measure(args)?;
-    if args.json {
-        let text = serde_json::to_string_pretty(&report)
+    let text = if args.json {
+        let mut text = serde_json::to_string_pretty(&report)
             .map_err(|e| CliError::new(format!("cannot write JSON: {e}")))?;
-        println!("{text}");
+        text.push('\n');
+        text
     } else {
-        print!("{}", table(&report));
-    }
-    Ok(0)
+        table(&report)
+    };
+    Ok(Outcome::success(text))
 }
 
 /// Measures every kernel at 1 thread and at the requested thread count.
@@ -114,20 +117,17 @@ pub fn run(args: &BenchArgs) -> Result<i32, CliError> {
 /// # Errors
 /// As [`run`].
 pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
-    if args.size == 0 || args.size > MAX_SIZE {
-        return Err(CliError::new(format!(
-            "--size must be between 1 and {MAX_SIZE} elements, got {}",
-            args.size
-        )));
-    }
-    if args.reps == 0 {
-        return Err(CliError::new("--reps must be at least 1"));
-    }
-    let max_threads = match args.threads {
-        Some(0) => return Err(CliError::new("--threads must be at least 1")),
+    limits::in_range("--size", args.size, 1, MAX_SIZE)?;
+    limits::in_range("--reps", args.reps, 1, limits::MAX_REPS)?;
+    let max_threads = match limits::threads(args.threads)? {
         Some(n) => n,
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
+    // One f64 buffer of --size elements is filled at a time.
+    limits::check_memory(
+        "bench",
+        limits::bytes_of(args.size, std::mem::size_of::<f64>()),
+    )?;
     let mut thread_counts = vec![1];
     if max_threads > 1 {
         thread_counts.push(max_threads);
@@ -162,7 +162,7 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
                     "f32" => measure_one::<f32>(&kernel, &law, baseline, *threads, args),
                     _ => measure_one::<f64>(&kernel, &law, baseline, *threads, args),
                 });
-                results.push(row);
+                results.push(row?);
             }
         }
     }
@@ -221,11 +221,11 @@ fn measure_one<T: BaselineFloat>(
     baseline: Baseline,
     threads: usize,
     args: &BenchArgs,
-) -> BenchRow
+) -> Result<BenchRow, CliError>
 where
     StandardNormal: rand_distr::Distribution<T>,
 {
-    let mut buf = vec![T::default(); args.size];
+    let mut buf = limits::try_vec("the benchmark buffer", args.size, T::default())?;
     let n = args.size as f64;
     let sampler = Sampler::new(law, Stream::new(0, kernel));
     let ours = n / median_secs(args.reps, || sampler.fill(&mut buf));
@@ -244,7 +244,7 @@ where
             .for_each(|(i, chunk)| rand_distr_fill(baseline, lo, hi, i as u64, chunk))
     };
     let rand_distr = n / median_secs(args.reps, || baseline_fill(&mut buf));
-    BenchRow {
+    Ok(BenchRow {
         kernel: kernel.to_string(),
         law: law.to_string(),
         threads,
@@ -253,7 +253,7 @@ where
         rand_distr_samples_per_sec: rand_distr,
         vs_memset: ours / memset,
         vs_rand_distr: ours / rand_distr,
-    }
+    })
 }
 
 /// The per-element `rand_distr` loop over one chunk, with a generator seeded from the chunk
@@ -448,5 +448,13 @@ mod tests {
         let mut zero_reps = args(16, None);
         zero_reps.reps = 0;
         assert!(measure(&zero_reps).is_err());
+        for reps in [limits::MAX_REPS + 1, 100_000_000_000, usize::MAX] {
+            let mut huge = args(16, None);
+            huge.reps = reps;
+            let e = measure(&huge).unwrap_err();
+            assert!(e.message().starts_with("--reps must be between"), "{e}");
+        }
+        let e = measure(&args(16, Some(limits::MAX_THREADS + 1))).unwrap_err();
+        assert!(e.message().starts_with("--threads must be between"), "{e}");
     }
 }

@@ -15,6 +15,8 @@ use initspec_verify::calibrate::{
 };
 
 use crate::error::CliError;
+use crate::limits;
+use crate::output::{Outcome, out, outln};
 
 /// Arguments of `initspec calibrate`.
 #[derive(clap::Args, Debug)]
@@ -45,26 +47,21 @@ pub struct CalibrateArgs {
 ///
 /// # Errors
 /// `--trials` or `--samples` is 0, `--alpha` is not in (0, 1), or `--threads` is 0.
-pub fn run(args: &CalibrateArgs) -> Result<i32, CliError> {
-    if args.trials == 0 {
-        return Err(CliError::new("--trials must be at least 1"));
-    }
-    if args.samples > crate::verify::MAX_SAMPLES {
-        return Err(CliError::new(format!(
-            "--samples {} is more than the {} values per trial this command holds in memory",
-            args.samples,
-            crate::verify::MAX_SAMPLES
-        )));
-    }
-    if args.samples < 2 {
-        return Err(CliError::new("--samples must be at least 2"));
-    }
+pub fn run(args: &CalibrateArgs) -> Result<Outcome, CliError> {
+    let mut out = String::new();
+    limits::in_range("--trials", args.trials, 1, limits::MAX_TRIALS)?;
+    limits::threads(args.threads)?;
+    limits::in_range("--samples", args.samples, 2, crate::verify::MAX_SAMPLES)?;
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
         return Err(CliError::new(format!(
             "--alpha must lie in (0, 1), got {}",
             args.alpha
         )));
     }
+    limits::check_memory(
+        "calibrate",
+        calibration_bytes(args.trials, args.samples, args.threads),
+    )?;
     let config = Config {
         trials: args.trials,
         alpha: args.alpha,
@@ -72,53 +69,78 @@ pub fn run(args: &CalibrateArgs) -> Result<i32, CliError> {
         seed: args.seed,
     };
     let started = Instant::now();
-    let work = || calibrate(&config).map_err(CliError::from);
-    let calibration = match args.threads {
-        None => work()?,
-        Some(0) => return Err(CliError::new("--threads must be at least 1")),
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map_err(|e| CliError::new(format!("cannot start {n} threads: {e}")))?
-            .install(work)?,
-    };
+    let calibration =
+        limits::with_threads(args.threads, || calibrate(&config).map_err(CliError::from))?;
     if args.json {
         let text =
             serde_json::to_string_pretty(&calibration).map_err(|e| CliError::new(e.to_string()))?;
-        println!("{text}");
+        outln!(out, "{text}");
     } else {
-        print_table(&calibration, started.elapsed().as_secs_f64());
+        print_table(&mut out, &calibration, started.elapsed().as_secs_f64());
     }
-    Ok(0)
+    Ok(Outcome::success(out))
 }
 
-fn print_table(c: &Calibration, seconds: f64) {
-    println!(
+/// Bytes `calibrate` holds at once: the p-values of every check for every trial of its eight
+/// laws and controls ([`CALIBRATION_BYTES_PER_TRIAL`] a trial), and one f64 sample plus its
+/// sorted copy per worker thread. `None` on overflow.
+fn calibration_bytes(trials: usize, samples: usize, threads: Option<usize>) -> Option<u64> {
+    let workers = threads.unwrap_or_else(rayon::current_num_threads);
+    let per_trial = limits::bytes_of(trials, CALIBRATION_BYTES_PER_TRIAL)?;
+    let per_worker = limits::bytes_of(samples, 2 * std::mem::size_of::<f64>())?;
+    per_trial.checked_add(per_worker.checked_mul(workers as u64)?)
+}
+
+/// Bytes `calibrate` keeps per trial: one trial record (six p-values and six flags, 56 bytes)
+/// for each of its eight laws and controls, 448 bytes, plus the three null laws' p-values of
+/// one check copied out while summarizing (24 bytes). 10⁹ trials asked for 448 GB before
+/// this check existed.
+const CALIBRATION_BYTES_PER_TRIAL: usize = 472;
+
+fn print_table(out: &mut String, c: &Calibration, seconds: f64) {
+    outln!(
+        out,
         "initspec calibrate: n = {} samples per trial ({}), α = {:e}, {} trials per law and control (seeds {}..={})",
-        c.n, c.storage, c.alpha, c.trials, c.seeds[0], c.seeds[1]
+        c.n,
+        c.storage,
+        c.alpha,
+        c.trials,
+        c.seeds[0],
+        c.seeds[1]
     );
-    println!(
+    outln!(
+        out,
         "rates: a check alone rejects when p ≤ α; `verdict` is the audit's Holm-combined verdict at α. [..] = {}% Clopper–Pearson interval",
         c.confidence * 100.0
     );
-    println!();
-    println!("null laws (correct samplers):");
+    outln!(out);
+    outln!(out, "null laws (correct samplers):");
     for law in &c.null_laws {
-        println!("  {:<17} {:<24} {}", law.name, law.scheme, law.law);
+        outln!(out, "  {:<17} {:<24} {}", law.name, law.scheme, law.law);
     }
-    println!("wrong samplers (controls):");
+    outln!(out, "wrong samplers (controls):");
     for control in &c.controls {
-        println!(
+        outln!(
+            out,
             "  {:<17} {}: drawn {} vs {}",
-            control.name, control.description, control.drawn, control.target
+            control.name,
+            control.description,
+            control.drawn,
+            control.target
         );
     }
-    println!();
-    print!("{:<17} {:>24} {:>8}", "check", "false positives", "p-unif");
+    outln!(out);
+    out!(
+        out,
+        "{:<17} {:>24} {:>8}",
+        "check",
+        "false positives",
+        "p-unif"
+    );
     for control in Control::ALL {
-        print!(" {:>17}", control.name());
+        out!(out, " {:>17}", control.name());
     }
-    println!();
+    outln!(out);
     for name in CHECKS {
         let Some(check) = c.checks.iter().find(|k| k.name == name) else {
             continue;
@@ -128,61 +150,71 @@ fn print_table(c: &Calibration, seconds: f64) {
         let uniformity = check
             .null_p_uniformity
             .map_or_else(|| "-".to_string(), |p| format!("{p:.3}"));
-        print!("{name:<17} {fp_text:>24} {uniformity:>8}");
+        out!(out, "{name:<17} {fp_text:>24} {uniformity:>8}");
         for control in Control::ALL {
             let text = match check.power_interval.get(control.name()) {
                 Some(rate) => format!("{:.3} [≥{:.3}]", rate.rate, rate.lower),
                 None => "-".to_string(),
             };
-            print!(" {text:>17}");
+            out!(out, " {text:>17}");
         }
-        println!();
+        outln!(out);
     }
-    println!();
-    println!(
+    outln!(out);
+    outln!(
+        out,
         "p-unif: KS p-value of the check's {} null p-values against U(0, 1) (small = miscalibrated)",
         c.checks.first().map_or(0, |k| k.false_positive.trials)
     );
-    print_haar(c);
-    println!("{seconds:.1} s");
+    print_haar(out, c);
+    outln!(out, "{seconds:.1} s");
 }
 
 /// The orthogonal checks' table.
-fn print_haar(c: &Calibration) {
+fn print_haar(out: &mut String, c: &Calibration) {
     let h = &c.haar;
-    println!();
-    println!(
+    outln!(out);
+    outln!(
+        out,
         "orthogonal checks on {}×{} matrices, {} trials per sampler:",
-        h.shape[0], h.shape[1], h.trials
+        h.shape[0],
+        h.shape[1],
+        h.trials
     );
     for (name, description) in &h.samplers {
-        println!("  {name:<17} {description}");
+        outln!(out, "  {name:<17} {description}");
     }
     let controls: Vec<&String> = h
         .checks
         .first()
         .map(|k| k.power.keys().collect())
         .unwrap_or_default();
-    print!("{:<17} {:>24} {:>8}", "check", "false positives", "p-unif");
+    out!(
+        out,
+        "{:<17} {:>24} {:>8}",
+        "check",
+        "false positives",
+        "p-unif"
+    );
     for control in &controls {
-        print!(" {control:>17}");
+        out!(out, " {control:>17}");
     }
-    println!();
+    outln!(out);
     for check in &h.checks {
         let fp = &check.false_positive;
         let fp_text = format!("{}/{} [≤{:.2e}]", fp.rejections, fp.trials, fp.upper);
         let uniformity = check
             .null_p_uniformity
             .map_or_else(|| "-".to_string(), |p| format!("{p:.3}"));
-        print!("{:<17} {fp_text:>24} {uniformity:>8}", check.name);
+        out!(out, "{:<17} {fp_text:>24} {uniformity:>8}", check.name);
         for control in &controls {
             let text = check.power.get(*control).map_or_else(
                 || "-".to_string(),
                 |rate| format!("{:.3} [≥{:.3}]", rate.rate, rate.lower),
             );
-            print!(" {text:>17}");
+            out!(out, " {text:>17}");
         }
-        println!();
+        outln!(out);
     }
 }
 
@@ -214,6 +246,9 @@ mod tests {
 
     #[test]
     fn a_tiny_run_succeeds() {
-        assert_eq!(run(&args(1, 1e-3, 2000)).unwrap(), 0);
+        let outcome = run(&args(1, 1e-3, 2000)).unwrap();
+        assert_eq!(outcome.status, 0);
+        let json: serde_json::Value = serde_json::from_str(&outcome.text).unwrap();
+        assert_eq!(json["trials"], 1);
     }
 }

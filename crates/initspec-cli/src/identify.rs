@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::args::parse_layout;
 use crate::error::CliError;
 use crate::input::{TensorArgs, load};
+use crate::output::{Outcome, outln};
 
 /// Arguments of `initspec identify`.
 #[derive(clap::Args, Debug)]
@@ -35,12 +36,15 @@ struct IdentifyJson<'a> {
 ///
 /// # Errors
 /// Unreadable input or a bad layout.
-pub fn run(args: &IdentifyArgs) -> Result<i32, CliError> {
+pub fn run(args: &IdentifyArgs) -> Result<Outcome, CliError> {
+    let mut out = String::new();
     let layout = parse_layout(&args.input.layout)?;
-    let tensors = load(&args.input.file, args.input.tensor.as_deref())?;
+    args.input.check_groups()?;
+    let loaded = load(&args.input.file, args.input.tensor.as_deref())?;
     let file = args.input.file.display().to_string();
     let mut documents = Vec::new();
-    for tensor in &tensors {
+    for tensor in &loaded.tensors {
+        args.input.check_layout(tensor, &layout)?;
         let candidates = identify(
             tensor.data.values(),
             tensor.data.shape(),
@@ -62,50 +66,69 @@ pub fn run(args: &IdentifyArgs) -> Result<i32, CliError> {
                 candidates: c,
             })
             .collect();
-        let value = if entries.len() == 1 {
+        let value = if entries.len() == 1 && loaded.skipped.is_empty() {
             serde_json::to_value(&entries[0])
         } else {
-            serde_json::to_value(serde_json::json!({ "file": file, "tensors": entries }))
+            let skipped: Vec<serde_json::Value> = loaded
+                .skipped
+                .iter()
+                .map(|s| serde_json::json!({ "tensor": s.name, "reason": s.reason }))
+                .collect();
+            serde_json::to_value(serde_json::json!({
+                "file": file,
+                "tensors": entries,
+                "skipped": skipped,
+            }))
         }
         .map_err(|e| CliError::new(e.to_string()))?;
-        println!(
+        outln!(
+            out,
             "{}",
             serde_json::to_string_pretty(&value).map_err(|e| CliError::new(e.to_string()))?
         );
-        return Ok(0);
+        return Ok(Outcome::success(out));
     }
     for (tensor, candidates) in &documents {
         let which = tensor
             .name
             .as_deref()
             .map_or(String::new(), |n| format!(" tensor {n:?}"));
-        println!(
+        outln!(
+            out,
             "identify {file}{which}: shape {:?} {}, n = {} (layout {})",
             tensor.data.shape(),
             tensor.storage(),
             tensor.data.len(),
             args.input.layout
         );
-        println!(
+        outln!(
+            out,
             "  {:>4} {:>10} {:>9}  scheme / law / origin",
-            "rank", "p-value", "var ratio"
+            "rank",
+            "p-value",
+            "var ratio"
         );
         for (i, c) in candidates.iter().take(args.top).enumerate() {
-            println!(
+            outln!(
+                out,
                 "  {:>4} {:>10.3e} {:>9.4}  {}",
                 i + 1,
                 c.p_value,
                 c.variance_ratio,
                 c.scheme
             );
-            println!("  {:>25}  = {}  [{}]", "", c.law, c.origin);
+            outln!(out, "  {:>25}  = {}  [{}]", "", c.law, c.origin);
         }
         if candidates.first().is_none_or(|c| c.p_value < 1e-3) {
-            println!(
+            outln!(
+                out,
                 "  no candidate fits at α = 1e-3: these weights follow none of the known laws"
             );
         }
-        println!();
+        outln!(out);
     }
-    Ok(0)
+    for s in &loaded.skipped {
+        outln!(out, "skipped tensor {:?}: {}", s.name, s.reason);
+    }
+    Ok(Outcome::success(out))
 }

@@ -11,8 +11,11 @@ pub mod error;
 pub mod format;
 pub mod identify;
 pub mod input;
+pub mod limits;
+pub mod output;
 pub mod propagate;
 pub mod sample;
+pub mod signals;
 pub mod svg;
 pub mod verify;
 

@@ -19,6 +19,8 @@ use initspec_nn::{
 use serde_json::{Value, json};
 
 use crate::error::CliError;
+use crate::limits;
+use crate::output::{Outcome, outln};
 use crate::svg;
 
 /// Rows of the input batch when `--batch` is not given (the classic experiment's 1000).
@@ -128,7 +130,31 @@ pub fn parse_widths(text: &str) -> Result<Vec<usize>, CliError> {
             "invalid --widths `{text}`: give the input width and at least one layer width"
         )));
     }
+    limits::in_range(
+        "the number of layers in --widths",
+        widths.len() - 1,
+        1,
+        limits::MAX_DEPTH,
+    )?;
     Ok(widths)
+}
+
+/// Bytes the experiment holds at once, in f64: every weight matrix `[n_{l−1}, n_l]` (twice
+/// with `--backward`, for its gradient), and per layer the batch's pre-activation, its
+/// post-activation and the copy kept for the figure (two more, the gradients, with
+/// `--backward`). `None` when the sizes overflow.
+pub fn network_bytes(widths: &[usize], batch: usize, backward: bool) -> Option<u64> {
+    let (weight_copies, activation_copies) = if backward { (2, 5) } else { (1, 3) };
+    let weights = widths
+        .windows(2)
+        .try_fold(0usize, |acc, w| acc.checked_add(w[0].checked_mul(w[1])?))?;
+    let activations = widths
+        .iter()
+        .try_fold(0usize, |acc, &w| acc.checked_add(w.checked_mul(batch)?))?;
+    let values = weights
+        .checked_mul(weight_copies)?
+        .checked_add(activations.checked_mul(activation_copies)?)?;
+    limits::bytes_of(values, std::mem::size_of::<f64>())
 }
 
 impl PropagateRequest {
@@ -148,9 +174,7 @@ impl PropagateRequest {
         let widths = match (&args.widths, args.depth, args.width) {
             (Some(text), _, _) => parse_widths(text)?,
             (None, Some(depth), Some(width)) => {
-                if depth == 0 {
-                    return Err(CliError::new("--depth must be at least 1"));
-                }
+                let depth = limits::in_range("--depth", depth, 1, limits::MAX_DEPTH)?;
                 if width == 0 {
                     return Err(CliError::new("--width must be at least 1"));
                 }
@@ -161,17 +185,10 @@ impl PropagateRequest {
         if args.batch == 0 {
             return Err(CliError::new("--batch must be at least 1"));
         }
-        let elements = widths.iter().try_fold(0usize, |acc, &w| {
-            acc.checked_add(w.checked_mul(args.batch)?)
-        });
-        match elements {
-            Some(n) if n <= 1 << 31 => {}
-            _ => {
-                return Err(CliError::new(
-                    "--batch times the widths exceeds 2^31 values; use a smaller batch or stack",
-                ));
-            }
-        }
+        limits::check_memory(
+            "propagate",
+            network_bytes(&widths, args.batch, args.backward),
+        )?;
         Ok(PropagateRequest {
             scheme,
             activation,
@@ -495,21 +512,25 @@ pub fn figure(report: &PropagateReport) -> String {
 ///
 /// # Errors
 /// Any invalid option ([`PropagateRequest::from_args`]) or an unwritable plot path.
-pub fn run(args: &PropagateArgs) -> Result<i32, CliError> {
+pub fn run(args: &PropagateArgs) -> Result<Outcome, CliError> {
     let request = PropagateRequest::from_args(args)?;
+    if let Some(path) = &args.plot {
+        svg::check_svg_path(path)?;
+    }
     let report = propagate(&request, args.plot.is_some())?;
     if let Some(path) = &args.plot {
         svg::write_svg(path, &figure(&report))?;
     }
+    let mut out = String::new();
     if args.json {
-        println!("{}", to_json(&report));
+        outln!(out, "{}", to_json(&report));
     } else {
-        print!("{}", table(&report));
+        out.push_str(&table(&report));
         if let Some(path) = &args.plot {
-            println!("plot written to {}", path.display());
+            outln!(out, "plot written to {}", path.display());
         }
     }
-    Ok(0)
+    Ok(Outcome::success(out))
 }
 
 #[cfg(test)]
@@ -589,7 +610,10 @@ mod tests {
         let mut a = args("normal(std=0.01)", "tanh");
         a.plot = Some(path.clone());
         a.json = true;
-        assert_eq!(run(&a).unwrap(), 0);
+        let outcome = run(&a).unwrap();
+        assert_eq!(outcome.status, 0);
+        let json: serde_json::Value = serde_json::from_str(&outcome.text).unwrap();
+        assert_eq!(json["layers"].as_array().map(Vec::len), Some(4));
         let svg = std::fs::read_to_string(&path).unwrap();
         assert!(svg.contains("layer 4") && svg.contains("post std, predicted"));
         a.plot = Some(dir.path().join("no/such/dir.svg"));

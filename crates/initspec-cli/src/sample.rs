@@ -11,8 +11,87 @@ use std::path::PathBuf;
 use half::{bf16, f16};
 use initspec::{Element, Fans, Law, Layout, Sampler, Scheme, Stream, element_count};
 
+use crate::args::{parse_layout, parse_scheme, parse_shape};
 use crate::error::CliError;
 use crate::format::{Dtype, FormatError, TensorWriter};
+use crate::limits;
+use crate::output::{Outcome, outln};
+
+/// Arguments of `initspec sample`.
+#[derive(clap::Args, Debug)]
+pub struct SampleArgs {
+    /// The scheme, e.g. `kaiming_uniform(a=2.23606797749979)` or `he_normal`.
+    #[arg(long)]
+    pub scheme: String,
+    /// Comma-separated dimensions, e.g. 256,784 (an empty string is a scalar).
+    #[arg(long, allow_hyphen_values = true)]
+    pub shape: String,
+    /// Where the fans are: out-in (PyTorch), in-out (Keras/JAX), transposed (ConvTranspose)
+    /// or axes(in=[..], out=[..], batch=[..]).
+    #[arg(long, default_value = "out-in")]
+    pub layout: String,
+    /// Convolution groups.
+    #[arg(long, default_value_t = 1)]
+    pub groups: usize,
+    /// The seed of the random stream.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The tensor's name: part of its stream key, and its name inside .safetensors.
+    #[arg(long, default_value = "weight")]
+    pub name: String,
+    /// Stored dtype: f32, f64, bf16 or f16.
+    #[arg(long, default_value = "f32")]
+    pub dtype: String,
+    /// Write the tensor even when the dtype cannot represent the law (values that round to
+    /// zero, or a spread below the dtype's resolution); without it that is an error.
+    #[arg(long)]
+    pub allow_lossy_dtype: bool,
+    /// Worker threads (default: all cores). Changes speed, never bytes.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Output file: .npy or .safetensors.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `initspec sample`: parses the arguments, draws the tensor into its file and says what
+/// was written.
+///
+/// # Errors
+/// As [`run`].
+pub fn command(args: &SampleArgs) -> Result<Outcome, CliError> {
+    let request = SampleRequest {
+        scheme: parse_scheme(&args.scheme)?,
+        shape: parse_shape(&args.shape)?,
+        layout: parse_layout(&args.layout)?,
+        groups: args.groups,
+        seed: args.seed,
+        name: args.name.clone(),
+        dtype: args
+            .dtype
+            .parse::<Dtype>()
+            .map_err(|e| CliError::new(format!("invalid --dtype: {e}")))?,
+        allow_lossy_dtype: args.allow_lossy_dtype,
+        out: args.out.clone(),
+    };
+    let summary = limits::with_threads(args.threads, || run(&request))?;
+    let law = summary.law.map_or_else(
+        || "empty tensor, nothing drawn".to_string(),
+        |law| law.to_string(),
+    );
+    let mut out = String::new();
+    outln!(
+        out,
+        "wrote {}: {:?} {} {} -> {law} (seed {}, name {:?})",
+        request.out.display(),
+        request.shape,
+        request.dtype,
+        request.scheme,
+        request.seed,
+        request.name
+    );
+    Ok(Outcome::success(out))
+}
 
 /// Elements drawn and written per chunk (16 MiB of f32).
 pub const CHUNK_ELEMENTS: usize = 1 << 22;
@@ -34,6 +113,8 @@ pub struct SampleRequest {
     pub name: String,
     /// The stored dtype.
     pub dtype: Dtype,
+    /// Write even when the dtype cannot represent the law ([`representable`] fails).
+    pub allow_lossy_dtype: bool,
     /// The output file (`.npy` or `.safetensors`).
     pub out: PathBuf,
 }
@@ -55,30 +136,108 @@ pub struct SampleSummary {
 pub fn resolve(request: &SampleRequest) -> Result<Option<Law>, CliError> {
     let elements = element_count(&request.shape)?;
     if elements == 0 {
-        if request.scheme.is_structured() {
-            // Rank, layout and groups are checked even for an empty structured tensor.
+        // Rank, layout and groups are checked even for an empty tensor; a zero fan, or fans
+        // whose product overflows beside the zero dimension, are fine: nothing is drawn.
+        let checked = if request.scheme.is_structured() {
             request
                 .scheme
-                .resolve(&request.shape, &request.layout, request.groups)?;
+                .resolve(&request.shape, &request.layout, request.groups)
+                .map(drop)
         } else if request.scheme.needs_fans() {
-            match Fans::of_shape(&request.shape, &request.layout, request.groups) {
-                Ok(_) | Err(initspec::Error::ZeroFan { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        return Ok(None);
+            Fans::of_shape(&request.shape, &request.layout, request.groups).map(drop)
+        } else {
+            Ok(())
+        };
+        return match checked {
+            Ok(())
+            | Err(initspec::Error::ZeroFan { .. })
+            | Err(initspec::Error::ElementCountOverflow { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        };
     }
     let law = request
         .scheme
         .resolve(&request.shape, &request.layout, request.groups)?;
     check_structured_size(&law, elements)?;
+    if !request.allow_lossy_dtype {
+        representable(&law, request.dtype)?;
+    }
     Ok(Some(law))
 }
 
+/// Checks that `dtype` can hold `law`: a non-zero constant must not round to 0, and the law's
+/// standard deviation σ must be at least the spacing of `dtype` at the law's extent `m` (the
+/// largest |x| of its support, or |mean| + 3σ for a normal law). Below that the stored
+/// values collapse onto a few representable numbers (all zeros for `normal(std=1e-50)` in
+/// f32; one value for `normal(mean=1e6, std=1e-3)` in bf16, whose step at 10⁶ is 4096), and
+/// the tensor no longer follows the law it is labelled with.
+///
+/// # Errors
+/// The law, the dtype's step at `m` and what to do, in one line.
+pub fn representable(law: &Law, dtype: Dtype) -> Result<(), CliError> {
+    let storage = crate::input::storage_of(dtype);
+    let std = law.std_dev();
+    let mean = law.mean();
+    let lossy = |detail: String| {
+        Err(CliError::new(format!(
+            "{law} cannot be stored in {dtype}: {detail}; use a wider --dtype, or pass --allow-lossy-dtype to write it anyway"
+        )))
+    };
+    if std == 0.0 || !std.is_finite() {
+        if mean != 0.0 && storage.round(mean) == 0.0 {
+            return lossy(format!(
+                "{mean:e} rounds to 0 (the smallest positive {dtype} is {:e})",
+                spacing(dtype, 0.0)
+            ));
+        }
+        return Ok(());
+    }
+    let support = law.support();
+    let extent = if support.low.is_finite() && support.high.is_finite() {
+        support.low.abs().max(support.high.abs())
+    } else {
+        mean.abs() + 3.0 * std
+    };
+    let step = spacing(dtype, extent);
+    if std < step {
+        return lossy(format!(
+            "its standard deviation {std:e} is below {step:e}, the step between neighbouring {dtype} values at {extent:e}"
+        ));
+    }
+    Ok(())
+}
+
+/// The distance from a value of magnitude `x` to the next representable `dtype` value above
+/// it: `2^(⌊log₂ x⌋ − (p − 1))` for `p` significant bits (53, 24, 8, 11), and at least the
+/// smallest positive subnormal (`2⁻¹⁰⁷⁴`, `2⁻¹⁴⁹`, `2⁻¹³³`, `2⁻²⁴`).
+pub fn spacing(dtype: Dtype, x: f64) -> f64 {
+    let (bits, min_exponent) = match dtype {
+        Dtype::F64 => (53, -1074),
+        Dtype::F32 => (24, -149),
+        Dtype::BF16 => (8, -133),
+        Dtype::F16 => (11, -24),
+    };
+    let smallest = 2f64.powi(min_exponent);
+    let x = x.abs();
+    if !(x > 0.0) || !x.is_finite() {
+        return smallest;
+    }
+    let exponent = x.log2().floor() as i32;
+    2f64.powi(exponent - (bits - 1)).max(smallest)
+}
+
 /// The most elements of a random structured tensor (orthogonal, delta-orthogonal, sparse)
-/// `sample` computes: they are computed whole in `f64` (several copies during a QR), so 2²⁸
-/// elements already take ~8 GiB.
+/// `sample` computes: they are computed whole in `f64`, with several copies during a QR, so
+/// 2²⁸ elements may take up to 16 GiB ([`STRUCTURED_BYTES_PER_ELEMENT`]); below the cap the
+/// memory the machine can give is checked as well.
 pub const MAX_STRUCTURED_ELEMENTS: u64 = 1 << 28;
+
+/// Peak memory of a random structured tensor per element, measured as peak RSS / elements
+/// with `/usr/bin/time -f %M initspec sample --scheme orthogonal --shape R,C`: 65 bytes for a
+/// tall 4194304×4 matrix (the worst shape: the QR works on a transposed f64 copy beside the
+/// Gaussian draw, Q and the kept tensor), 44 for 65536×64, 22 for 2048×2048, 13 for
+/// `sparse(sparsity=0.5)` on 2048×2048.
+pub const STRUCTURED_BYTES_PER_ELEMENT: usize = 64;
 
 /// The most floating-point operations of one orthogonal QR `sample` starts, `(8/3)·m·n²`-ish
 /// for an `m × n` matrix: 10¹³, several minutes on two cores.
@@ -94,6 +253,14 @@ fn check_structured_size(law: &Law, elements: u64) -> Result<(), CliError> {
         return Err(CliError::new(format!(
             "{law} on {elements} elements is computed whole in memory; initspec sample takes at most {MAX_STRUCTURED_ELEMENTS} elements for it"
         )));
+    }
+    if random {
+        limits::check_memory(
+            &format!("{law} on {elements} elements"),
+            usize::try_from(elements)
+                .ok()
+                .and_then(|n| limits::bytes_of(n, STRUCTURED_BYTES_PER_ELEMENT)),
+        )?;
     }
     let matrix = match law {
         Law::Orthogonal(o) => Some((o.rows(), o.cols())),

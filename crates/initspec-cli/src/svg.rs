@@ -356,11 +356,32 @@ fn chart(s: &mut String, top: f64, depth: usize, series: &[Series]) {
     }
 }
 
+/// Checks, before any work starts, that `path` names an `.svg` file: the figure is SVG, and
+/// a `.png` or `.pdf` name would hold text that its extension promises otherwise.
+///
+/// # Errors
+/// Any other extension, or none.
+pub fn check_svg_path(path: &Path) -> Result<(), CliError> {
+    let is_svg = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+    if is_svg {
+        Ok(())
+    } else {
+        Err(CliError::new(format!(
+            "--plot {} must end in .svg: the figure is written as SVG",
+            path.display()
+        )))
+    }
+}
+
 /// Writes `svg` to `path` atomically.
 ///
 /// # Errors
-/// A [`CliError`] naming the path when it cannot be written.
+/// A [`CliError`] naming the path when it cannot be written or does not end in `.svg`.
 pub fn write_svg(path: &Path, svg: &str) -> Result<(), CliError> {
+    check_svg_path(path)?;
     let mut file = AtomicFile::create(path)?;
     file.write_all(svg.as_bytes())?;
     file.commit()?;

@@ -8,6 +8,7 @@ use initspec_verify::conformance::{CASES, CaseReport, run_case};
 use serde::Serialize;
 
 use crate::error::CliError;
+use crate::output::{Outcome, outln};
 
 /// Default number of samples per case: 2²⁰. At α = 1e-6 the variance check then detects a
 /// 2 % variance error with power > 0.999 for every law (statistics.md §4.3: 265 129 samples
@@ -21,6 +22,36 @@ pub const MAX_SAMPLES: usize = 1 << 28;
 /// Default family-wise level of each case's statistical checks (Holm within the case).
 /// Over the ~40 cases the chance that a correct build fails somewhere is below 4e-5.
 pub const DEFAULT_ALPHA: f64 = 1e-6;
+
+/// Arguments of `initspec verify`.
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// Samples drawn per case.
+    #[arg(long, default_value_t = DEFAULT_SAMPLES)]
+    pub samples: usize,
+    /// The seed of every case's stream.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Family-wise significance level of each case's statistical checks (Holm).
+    #[arg(long, default_value_t = DEFAULT_ALPHA)]
+    pub alpha: f64,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `initspec verify` with its arguments.
+///
+/// # Errors
+/// As [`run`], and a bad `--threads`.
+pub fn command(args: &VerifyArgs) -> Result<Outcome, CliError> {
+    crate::limits::with_threads(args.threads, || {
+        run(args.samples, args.seed, args.alpha, args.json)
+    })
+}
 
 /// The JSON document of `initspec verify --json`.
 #[derive(Debug, Serialize)]
@@ -68,7 +99,8 @@ fn word(pass: bool) -> &'static str {
 ///
 /// # Errors
 /// `samples` is 0, or `alpha` is not in (0, 1).
-pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> Result<i32, CliError> {
+pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> Result<Outcome, CliError> {
+    let mut out = String::new();
     if samples == 0 {
         return Err(CliError::new("--samples must be at least 1"));
     }
@@ -112,9 +144,10 @@ pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> Result<i32, Cli
         };
         let text =
             serde_json::to_string_pretty(&report).map_err(|e| CliError::new(e.to_string()))?;
-        println!("{text}");
+        outln!(out, "{text}");
     } else {
         print_table(
+            &mut out,
             &reports,
             samples,
             seed,
@@ -122,15 +155,23 @@ pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> Result<i32, Cli
             started.elapsed().as_secs_f64(),
         );
     }
-    Ok(if pass { 0 } else { 1 })
+    Ok(Outcome::verdict(pass, out))
 }
 
-fn print_table(reports: &[CaseReport], samples: usize, seed: u64, alpha: f64, seconds: f64) {
-    println!(
+fn print_table(
+    out: &mut String,
+    reports: &[CaseReport],
+    samples: usize,
+    seed: u64,
+    alpha: f64,
+    seconds: f64,
+) {
+    outln!(
+        out,
         "initspec verify: {} cases, n = {samples} samples each (a structured case: its whole tensor, or one per seed), seed {seed}, α = {alpha:e} per case (Holm across its statistical checks)",
         reports.len()
     );
-    println!();
+    outln!(out);
     for (i, r) in reports.iter().enumerate() {
         let shape = r
             .case
@@ -144,7 +185,8 @@ fn print_table(reports: &[CaseReport], samples: usize, seed: u64, alpha: f64, se
         } else {
             String::new()
         };
-        println!(
+        outln!(
+            out,
             "{:>2}. {:<4} {}  [{shape} {}{groups} {}]",
             i + 1,
             word(r.verdict.pass).to_uppercase(),
@@ -157,14 +199,15 @@ fn print_table(reports: &[CaseReport], samples: usize, seed: u64, alpha: f64, se
         } else {
             String::new()
         };
-        println!("      law {}{seeds}", r.law);
+        outln!(out, "      law {}{seeds}", r.law);
         for c in &r.verdict.checks {
             let p = if initspec_verify::check::is_exact(&c.name) {
                 "exact".to_string()
             } else {
                 format!("p = {:.3e}", c.p_value)
             };
-            println!(
+            outln!(
+                out,
                 "      {:<17} {:<4} {:<14} {}",
                 c.name,
                 word(c.pass),
@@ -174,8 +217,9 @@ fn print_table(reports: &[CaseReport], samples: usize, seed: u64, alpha: f64, se
         }
     }
     let failed = reports.iter().filter(|r| !r.verdict.pass).count();
-    println!();
-    println!(
+    outln!(out);
+    outln!(
+        out,
         "verdict: {} ({} of {} cases pass) in {seconds:.1} s",
         if failed == 0 { "PASS" } else { "FAIL" },
         reports.len() - failed,

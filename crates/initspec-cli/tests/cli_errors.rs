@@ -258,7 +258,7 @@ fn damaged_files_never_panic_audit_or_identify() {
             state ^= state << 17;
             let mut copy = bytes.clone();
             let at = (state % copy.len() as u64) as usize;
-            copy[at] ^= 1 << (state >> 60);
+            copy[at] ^= 1 << (state >> 61);
             cases.push(copy);
         }
         for (i, case) in cases.iter().enumerate() {

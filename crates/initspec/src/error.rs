@@ -104,6 +104,21 @@ pub enum Error {
         /// Standardized upper bound β = (b − mean)/std.
         beta: f64,
     },
+    /// A fan-based scheme's parameters and a tensor's fans give a law quantity (a bound or a
+    /// standard deviation) that is not finite and > 0, e.g. `kaiming_uniform(a=1e200)`,
+    /// whose gain `√(2/(1 + a²))` underflows to 0.
+    DegenerateLaw {
+        /// The scheme as written back by `Display`.
+        scheme: String,
+        /// The tensor's fan_in.
+        fan_in: u64,
+        /// The tensor's fan_out.
+        fan_out: u64,
+        /// The derived quantity, e.g. `bound` or `std`.
+        quantity: &'static str,
+        /// Its value.
+        value: f64,
+    },
     /// A fan-based scheme was asked for a tensor of rank below 2.
     RankTooLow {
         /// The rank of the shape.
@@ -303,6 +318,16 @@ impl fmt::Display for Error {
             Error::NegligibleMass { alpha, beta } => write!(
                 f,
                 "the truncation interval [{alpha}σ, {beta}σ] holds no probability mass in double precision; move the bounds toward the mean"
+            ),
+            Error::DegenerateLaw {
+                scheme,
+                fan_in,
+                fan_out,
+                quantity,
+                value,
+            } => write!(
+                f,
+                "{scheme} with fan_in {fan_in} and fan_out {fan_out} gives the law's {quantity} = {value}, which must be finite and > 0; choose parameters that keep it in range"
             ),
             Error::RankTooLow { rank, needed } => write!(
                 f,

@@ -179,6 +179,11 @@ impl Fans {
 /// # Errors
 /// [`Error::ElementCountOverflow`] if the product does not fit in `u64`.
 pub fn element_count(shape: &[usize]) -> Result<u64> {
+    // A zero dimension empties the tensor whatever the others are, even when their product
+    // alone would overflow: [2³², 2³², 0] and [0, 2³², 2³²] are both empty.
+    if shape.contains(&0) {
+        return Ok(0);
+    }
     shape.iter().try_fold(1u64, |acc, &dim| {
         acc.checked_mul(dim as u64)
             .ok_or_else(|| Error::ElementCountOverflow {

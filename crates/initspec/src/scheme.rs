@@ -564,6 +564,24 @@ impl Scheme {
         if !self.needs_fans() {
             return self.base_law();
         }
+        // The scheme's own parameters were validated when it was built, so a bound or std
+        // that is not finite and > 0 here comes from the fans: say so with the scheme.
+        self.fan_law(fans).map_err(|e| match e {
+            Error::NotPositive { key, value } | Error::NonFinite { key, value } => {
+                Error::DegenerateLaw {
+                    scheme: self.to_string(),
+                    fan_in: fans.fan_in(),
+                    fan_out: fans.fan_out(),
+                    quantity: key,
+                    value,
+                }
+            }
+            other => other,
+        })
+    }
+
+    /// [`Scheme::law`] for a fan-based scheme, before its errors are put in context.
+    fn fan_law(&self, fans: &Fans) -> Result<Law> {
         let law = match self.kind {
             Kind::XavierUniform { gain } => {
                 // torch: std = gain * math.sqrt(2.0 / float(fan_in + fan_out)); a = math.sqrt(3.0) * std
@@ -1320,7 +1338,31 @@ mod tests {
     #[test]
     fn overflowing_parameters_fail_at_resolution_not_by_panic() {
         let scheme: Scheme = "xavier_uniform(gain=1e308)".parse().unwrap();
-        assert!(scheme.law(&Fans::new(1, 1).unwrap()).is_err());
+        let e = scheme.law(&Fans::new(1, 1).unwrap()).unwrap_err();
+        assert!(
+            matches!(e, Error::DegenerateLaw { quantity: "bound", value, .. } if value.is_infinite()),
+            "{e:?}"
+        );
+        // The gain √(2/(1 + a²)) underflows to 0: the message names the scheme and the fans,
+        // not an internal parameter.
+        let scheme: Scheme = "kaiming_uniform(a=1e200)".parse().unwrap();
+        let e = scheme.law(&Fans::new(4, 8).unwrap()).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "kaiming_uniform(a=1e200) with fan_in 4 and fan_out 8 gives the law's bound = 0, which must be finite and > 0; choose parameters that keep it in range"
+        );
+        let scheme: Scheme = "kaiming_normal(a=1e200)".parse().unwrap();
+        let e = scheme.law(&Fans::new(4, 8).unwrap()).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::DegenerateLaw {
+                    quantity: "std",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
     }
 
     #[test]

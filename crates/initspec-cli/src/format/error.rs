@@ -54,6 +54,23 @@ pub enum FormatError {
         /// The name as given.
         name: String,
     },
+    /// The input path (after following symbolic links) is not a regular file: a directory, a
+    /// FIFO, a socket or a device, which could block forever or never end.
+    NotRegularFile {
+        /// The path as given.
+        path: PathBuf,
+        /// What it is instead.
+        kind: &'static str,
+    },
+    /// The file system has less free space than the file needs.
+    NoSpace {
+        /// The file to be written.
+        path: PathBuf,
+        /// Bytes the whole file needs.
+        needed: u64,
+        /// Bytes free for this process on the file system.
+        available: u64,
+    },
     /// A header could not be encoded (e.g. longer than the format allows).
     HeaderTooLarge {
         /// The header's length in bytes.
@@ -164,6 +181,9 @@ pub enum FormatError {
     },
 }
 
+/// Bytes in a GiB, for messages.
+const GIB: f64 = (1u64 << 30) as f64;
+
 /// `s` with control characters (newlines, tabs, ...) escaped, so that a
 /// message stays on one line whatever names or paths it quotes.
 fn one_line(s: &str) -> String {
@@ -224,6 +244,21 @@ impl fmt::Display for FormatError {
                 f,
                 "invalid tensor name '{}': it must be non-empty and not '__metadata__'",
                 one_line(name)
+            ),
+            // The callers name the path ("cannot read PATH: ..."); `path` is for programs.
+            Self::NotRegularFile { kind, .. } => {
+                write!(f, "it is {kind}, not a regular file")
+            }
+            Self::NoSpace {
+                path,
+                needed,
+                available,
+            } => write!(
+                f,
+                "'{}' needs {needed} bytes ({:.1} GiB), but its file system has only {available} bytes ({:.1} GiB) free",
+                one_line(&path.display().to_string()),
+                *needed as f64 / GIB,
+                *available as f64 / GIB
             ),
             Self::HeaderTooLarge { len, max } => {
                 write!(

@@ -44,7 +44,7 @@ use std::io::Read;
 use std::path::Path;
 use std::str::FromStr;
 
-pub use atomic::AtomicFile;
+pub use atomic::{AtomicFile, remove_live_temporaries};
 pub use error::FormatError;
 pub use writer::TensorWriter;
 
@@ -232,13 +232,51 @@ pub fn read_tensor(path: &Path, tensor: Option<&str>) -> Result<TensorData, Form
     }
 }
 
-/// Opens `path` for reading, naming it in the error.
+/// Opens `path` for reading, naming it in the error. Only a regular file (after following
+/// symbolic links) is opened: a FIFO would block `open` until a writer appears, and a device
+/// such as `/dev/zero` never ends, so both are refused before opening.
+///
+/// # Errors
+/// [`FormatError::NotRegularFile`], or [`FormatError::Io`] when it cannot be examined or
+/// opened.
 pub(crate) fn open_file(path: &Path) -> Result<File, FormatError> {
-    File::open(path).map_err(|source| FormatError::Io {
+    let io_err = |source| FormatError::Io {
         action: "cannot open",
         path: path.to_path_buf(),
         source,
-    })
+    };
+    let file_type = std::fs::metadata(path).map_err(io_err)?.file_type();
+    if !file_type.is_file() {
+        return Err(FormatError::NotRegularFile {
+            path: path.to_path_buf(),
+            kind: describe_file_type(file_type),
+        });
+    }
+    File::open(path).map_err(io_err)
+}
+
+/// "a directory", "a FIFO", ... for [`FormatError::NotRegularFile`].
+fn describe_file_type(file_type: std::fs::FileType) -> &'static str {
+    if file_type.is_dir() {
+        return "a directory";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+    }
+    "a special file"
 }
 
 /// Replaces a path-less read error by one that names `path`.
@@ -255,6 +293,10 @@ pub(crate) fn name_path(err: FormatError, path: &Path) -> FormatError {
 
 /// Number of elements of `shape`, or [`FormatError::ShapeOverflow`].
 pub(crate) fn element_count(shape: &[usize]) -> Result<usize, FormatError> {
+    // A zero dimension empties the tensor, even when the other dimensions overflow.
+    if shape.contains(&0) {
+        return Ok(0);
+    }
     shape
         .iter()
         .try_fold(1usize, |n, &d| n.checked_mul(d))

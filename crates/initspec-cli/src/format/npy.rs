@@ -38,6 +38,12 @@ const MAX_NESTING: usize = 32;
 /// The format name used in error messages.
 const FORMAT: &str = ".npy";
 
+/// Longest `.npy` header this reader parses: 1 MiB. A header is a short Python dict; even a
+/// rank-32 shape of 20-digit dimensions needs under 1 KiB, and NumPy's own `np.load` refuses
+/// headers over 10 000 bytes by default (`max_header_size`). The cap bounds the parser's
+/// memory, which peaks at about 13× the header's length.
+pub const MAX_HEADER_BYTES: u64 = 1 << 20;
+
 /// The `descr` string for `dtype` in little-endian order, or an error for bf16.
 fn descr(dtype: Dtype) -> Result<&'static str, FormatError> {
     match dtype {
@@ -208,7 +214,13 @@ pub fn read_header<R: Read + Seek>(r: &mut R) -> Result<NpyHeader, FormatError> 
             file_len,
         });
     }
-    // header_len ≤ file_len, so this allocation is bounded by the input.
+    if header_len > MAX_HEADER_BYTES {
+        return Err(FormatError::HeaderTooLarge {
+            len: header_len,
+            max: MAX_HEADER_BYTES,
+        });
+    }
+    // header_len ≤ MAX_HEADER_BYTES, so parsing it stays within a few tens of MiB.
     let mut header = vec![0u8; usize::try_from(header_len).unwrap_or(usize::MAX)];
     r.seek(SeekFrom::Start(prefix_len as u64))
         .map_err(read_err)?;
@@ -272,6 +284,17 @@ pub fn read<R: Read + Seek>(r: &mut R) -> Result<TensorData, FormatError> {
 pub fn read_file(path: &Path) -> Result<TensorData, FormatError> {
     let mut file = super::open_file(path)?;
     read(&mut file).map_err(|e| super::name_path(e, path))
+}
+
+/// Reads only the header of a `.npy` file: dtype, order and shape, checked against the
+/// file's length.
+///
+/// # Errors
+///
+/// As [`read_header`], with I/O errors as [`FormatError::Io`] naming the path.
+pub fn read_file_header(path: &Path) -> Result<NpyHeader, FormatError> {
+    let mut file = super::open_file(path)?;
+    read_header(&mut file).map_err(|e| super::name_path(e, path))
 }
 
 /// Reorders column-major `src` of `shape` into row-major order.

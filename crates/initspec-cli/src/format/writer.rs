@@ -53,6 +53,9 @@ impl TensorWriter {
     /// [`FormatError::InvalidTensorName`] (empty or `__metadata__`), or
     /// [`FormatError::Io`] naming the path when the file cannot be created.
     /// These are checked before anything is created on disk.
+    /// [`FormatError::NoSpace`] when the file system has less room than the
+    /// whole file needs (checked on the fresh temporary file, which is then
+    /// removed).
     pub fn create(
         path: &Path,
         shape: &[usize],
@@ -69,6 +72,8 @@ impl TensorWriter {
             }
         };
         let mut file = AtomicFile::create(path)?;
+        let needed = expected.saturating_add(header.len() as u64);
+        file.check_space(needed)?;
         file.write_all(&header)?;
         Ok(TensorWriter {
             file,
