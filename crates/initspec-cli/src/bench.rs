@@ -30,14 +30,14 @@ const MAX_SIZE: usize = 1 << 30;
 /// Options of `initspec bench`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// Elements per buffer.
+    /// Elements per buffer, 1 to 2^30 (and what memory allows).
     #[arg(long, default_value_t = 1 << 24)]
     pub size: usize,
     /// Largest thread count to measure (rows at 1 thread and at this count); default: all
-    /// available threads.
+    /// available threads; at most 1024.
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Timed repetitions per measurement (the median is reported).
+    /// Timed repetitions per measurement (the median is reported), 1 to 10000.
     #[arg(long, default_value_t = 5)]
     pub reps: usize,
     /// Print JSON instead of a table.

@@ -23,19 +23,21 @@ use crate::output::{Outcome, out, outln};
 pub struct CalibrateArgs {
     /// Trials (seeds) per null law and per wrong sampler. The default keeps the run to about a
     /// minute on two cores; the false-positive count at α = 1e-3 needs ≫ 1/α trials to be
-    /// sharp (e.g. --trials 5000, about half an hour).
+    /// sharp (e.g. --trials 5000, about half an hour). At most 1000000; the memory it needs
+    /// is checked before it starts.
     #[arg(long, default_value_t = DEFAULT_TRIALS)]
     pub trials: usize,
     /// Significance level: of the Holm-combined verdict, and of each check used alone.
     #[arg(long, default_value_t = DEFAULT_ALPHA)]
     pub alpha: f64,
-    /// Samples per trial, the same for the null and the wrong samplers (the audit default).
+    /// Samples per trial, the same for the null and the wrong samplers (the audit default);
+    /// 2 to 2^28.
     #[arg(long, default_value_t = DEFAULT_SAMPLES)]
     pub samples: usize,
     /// First seed; trial t uses seed + t.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
-    /// Worker threads (default: all cores). The figures do not depend on it.
+    /// Worker threads, 1 to 1024 (default: all cores). The figures do not depend on it.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Print JSON instead of a table.

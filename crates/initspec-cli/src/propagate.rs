@@ -2,7 +2,8 @@
 //! and report, per layer, the statistics that show why initialization matters, beside what the
 //! variance recursion `Var[z^L] = Var[x] · Π n_l Var[W_l]` predicts for them.
 //!
-//! The stack is the one of the classic experiment (and the seed article): `x_l = φ(x_{l−1} W_l)`
+//! The stack is the one of the classic 10-layer experiment (Stanford CS231n lectures, Li,
+//! Karpathy & Johnson 2016; Glorot & Bengio 2010 §4): `x_l = φ(x_{l−1} W_l)`
 //! with `W_l` of shape `[n_{l−1}, n_l]` in the `InOut` layout, no biases, optionally batch
 //! normalization (training mode, γ = 1, β = 0, ε = 1e-5) before φ. Layer l's weight is drawn on
 //! the stream `(seed, "layer{l}.weight")`, the input on `(seed, "input")` and, with
@@ -36,7 +37,8 @@ pub struct PropagateArgs {
     /// Activation: linear, tanh, relu, leaky_relu, leaky_relu(negative_slope=S), sigmoid, selu.
     #[arg(long)]
     pub activation: String,
-    /// Number of layers (with --width).
+    /// Number of layers (with --width), 1 to 10000. The memory the stack needs is checked
+    /// before it is built.
     #[arg(long, required_unless_present = "widths", conflicts_with = "widths")]
     pub depth: Option<usize>,
     /// Units of the input and of every layer (with --depth).
@@ -204,7 +206,10 @@ impl PropagateRequest {
 /// A `[rows, cols]` matrix of N(0, 1) values from the stream `(seed, name)`.
 fn gaussian(seed: u64, name: &str, rows: usize, cols: usize) -> Result<Array2<f64>, CliError> {
     let law = Law::Normal(initspec::law::Normal::new(0.0, 1.0)?);
-    let mut data = vec![0f64; rows * cols];
+    let len = rows
+        .checked_mul(cols)
+        .ok_or_else(|| CliError::new(format!("a {rows}×{cols} matrix has too many values")))?;
+    let mut data = limits::try_vec(&format!("the {name} matrix"), len, 0f64)?;
     Sampler::new(&law, Stream::new(seed, name)).fill(&mut data);
     Array2::from_shape_vec((rows, cols), data).map_err(|e| CliError::new(e.to_string()))
 }

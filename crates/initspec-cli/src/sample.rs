@@ -23,7 +23,8 @@ pub struct SampleArgs {
     /// The scheme, e.g. `kaiming_uniform(a=2.23606797749979)` or `he_normal`.
     #[arg(long)]
     pub scheme: String,
-    /// Comma-separated dimensions, e.g. 256,784 (an empty string is a scalar).
+    /// Comma-separated dimensions, e.g. 256,784 (an empty string is a scalar). The free space
+    /// the file needs is checked before it is written.
     #[arg(long, allow_hyphen_values = true)]
     pub shape: String,
     /// Where the fans are: out-in (PyTorch), in-out (Keras/JAX), transposed (ConvTranspose)
@@ -46,7 +47,7 @@ pub struct SampleArgs {
     /// zero, or a spread below the dtype's resolution); without it that is an error.
     #[arg(long)]
     pub allow_lossy_dtype: bool,
-    /// Worker threads (default: all cores). Changes speed, never bytes.
+    /// Worker threads, 1 to 1024 (default: all cores). Changes speed, never bytes.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Output file: .npy or .safetensors.
@@ -136,8 +137,8 @@ pub struct SampleSummary {
 pub fn resolve(request: &SampleRequest) -> Result<Option<Law>, CliError> {
     let elements = element_count(&request.shape)?;
     if elements == 0 {
-        // Rank, layout and groups are checked even for an empty tensor; a zero fan, or fans
-        // whose product overflows beside the zero dimension, are fine: nothing is drawn.
+        // Rank, layout and groups are checked even for an empty tensor; a zero fan is fine:
+        // nothing is drawn.
         let checked = if request.scheme.is_structured() {
             request
                 .scheme
@@ -149,9 +150,7 @@ pub fn resolve(request: &SampleRequest) -> Result<Option<Law>, CliError> {
             Ok(())
         };
         return match checked {
-            Ok(())
-            | Err(initspec::Error::ZeroFan { .. })
-            | Err(initspec::Error::ElementCountOverflow { .. }) => Ok(None),
+            Ok(()) | Err(initspec::Error::ZeroFan { .. }) => Ok(None),
             Err(e) => Err(e.into()),
         };
     }

@@ -11,8 +11,10 @@ use crate::error::CliError;
 use crate::output::{Outcome, outln};
 
 /// Default number of samples per case: 2²⁰. At α = 1e-6 the variance check then detects a
-/// 2 % variance error with power > 0.999 for every law (statistics.md §4.3: 265 129 samples
-/// give power 0.99 for a normal law; uniform and truncated laws need fewer).
+/// 2 % variance error with power > 0.999 for every law: the sample variance of a normal law
+/// has relative standard error √(2/n), so power 0.99 needs
+/// n ≈ 2·((z₁₋α/₂ + z₀.₉₉)/0.02)² = 2·((4.892 + 2.326)/0.02)² ≈ 2.6·10⁵ samples; uniform and
+/// truncated laws, with lighter tails, need fewer (docs/VERIFICATION.md).
 pub const DEFAULT_SAMPLES: usize = 1 << 20;
 
 /// The most samples per case (or per calibration trial) a command accepts: 2²⁸ values,
@@ -26,7 +28,7 @@ pub const DEFAULT_ALPHA: f64 = 1e-6;
 /// Arguments of `initspec verify`.
 #[derive(clap::Args, Debug)]
 pub struct VerifyArgs {
-    /// Samples drawn per case.
+    /// Samples drawn per case, 1 to 2^28.
     #[arg(long, default_value_t = DEFAULT_SAMPLES)]
     pub samples: usize,
     /// The seed of every case's stream.
@@ -35,7 +37,7 @@ pub struct VerifyArgs {
     /// Family-wise significance level of each case's statistical checks (Holm).
     #[arg(long, default_value_t = DEFAULT_ALPHA)]
     pub alpha: f64,
-    /// Worker threads (default: all cores).
+    /// Worker threads, 1 to 1024 (default: all cores).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Print JSON instead of a table.
@@ -101,14 +103,11 @@ fn word(pass: bool) -> &'static str {
 /// `samples` is 0, or `alpha` is not in (0, 1).
 pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> Result<Outcome, CliError> {
     let mut out = String::new();
-    if samples == 0 {
-        return Err(CliError::new("--samples must be at least 1"));
-    }
-    if samples > MAX_SAMPLES {
-        return Err(CliError::new(format!(
-            "--samples {samples} is more than the {MAX_SAMPLES} values per case this command holds in memory"
-        )));
-    }
+    crate::limits::in_range("--samples", samples, 1, MAX_SAMPLES)?;
+    crate::limits::check_memory(
+        "verify",
+        crate::limits::bytes_of(samples, crate::input::ANALYSIS_BYTES_PER_VALUE),
+    )?;
     if !(alpha > 0.0 && alpha < 1.0) {
         return Err(CliError::new(format!(
             "--alpha must lie in (0, 1), got {alpha}"

@@ -334,7 +334,10 @@ impl fmt::Display for Error {
                 "fans need a tensor of rank >= {needed}, but the shape has rank {rank}; use a base scheme (uniform, normal, ...) for biases"
             ),
             Error::ElementCountOverflow { shape } => {
-                write!(f, "shape {shape:?} has more elements than fit in 64 bits")
+                write!(
+                    f,
+                    "the dimensions of shape {shape:?} multiply past 64 bits (zero dimensions aside)"
+                )
             }
             Error::GroupsDoNotDivide { dim, groups } => {
                 if *groups == 0 {

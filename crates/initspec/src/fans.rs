@@ -177,19 +177,20 @@ impl Fans {
 /// The number of elements of `shape`.
 ///
 /// # Errors
-/// [`Error::ElementCountOverflow`] if the product does not fit in `u64`.
+/// [`Error::ElementCountOverflow`] if the product of the non-zero dimensions does not fit in
+/// `u64` (also when another dimension is 0).
 pub fn element_count(shape: &[usize]) -> Result<u64> {
-    // A zero dimension empties the tensor whatever the others are, even when their product
-    // alone would overflow: [2³², 2³², 0] and [0, 2³², 2³²] are both empty.
-    if shape.contains(&0) {
-        return Ok(0);
-    }
-    shape.iter().try_fold(1u64, |acc, &dim| {
-        acc.checked_mul(dim as u64)
-            .ok_or_else(|| Error::ElementCountOverflow {
-                shape: shape.to_vec(),
-            })
-    })
+    // The product of the non-zero dimensions must fit whether or not a zero empties the
+    // tensor: [2³², 2³², 0] and [0, 2³², 2³²] are refused alike, and code that multiplies any
+    // subset of a valid shape's dimensions cannot overflow.
+    let nonzero = shape
+        .iter()
+        .filter(|&&dim| dim != 0)
+        .try_fold(1u64, |acc, &dim| acc.checked_mul(dim as u64))
+        .ok_or_else(|| Error::ElementCountOverflow {
+            shape: shape.to_vec(),
+        })?;
+    Ok(if shape.contains(&0) { 0 } else { nonzero })
 }
 
 fn product(dims: impl IntoIterator<Item = usize>, shape: &[usize]) -> Result<u64> {
@@ -215,22 +216,24 @@ fn raw_fans(shape: &[usize], layout: &Layout, groups: usize) -> Result<(u64, u64
         return Err(Error::RankTooLow { rank, needed: 2 });
     }
     element_count(shape)?;
-    let fans = match layout {
-        Layout::OutIn => {
-            let rf = product(shape[2..].iter().copied(), shape)?;
-            let out = divide_groups(shape[0], groups)? as u64;
-            (shape[1] as u64 * rf, out * rf)
-        }
-        Layout::InOut => {
-            let rf = product(shape[..rank - 2].iter().copied(), shape)?;
-            let out = divide_groups(shape[rank - 1], groups)? as u64;
-            (shape[rank - 2] as u64 * rf, out * rf)
-        }
-        Layout::Transposed => {
-            let rf = product(shape[2..].iter().copied(), shape)?;
-            let inputs = divide_groups(shape[0], groups)? as u64;
-            (inputs * rf, shape[1] as u64 * rf)
-        }
+    // (inputs per unit, outputs per unit, receptive field); the fans are each count × rf,
+    // multiplied checked: beside a zero dimension the other dimensions may be huge.
+    let (inputs, outputs, rf) = match layout {
+        Layout::OutIn => (
+            shape[1],
+            divide_groups(shape[0], groups)?,
+            product(shape[2..].iter().copied(), shape)?,
+        ),
+        Layout::InOut => (
+            shape[rank - 2],
+            divide_groups(shape[rank - 1], groups)?,
+            product(shape[..rank - 2].iter().copied(), shape)?,
+        ),
+        Layout::Transposed => (
+            divide_groups(shape[0], groups)?,
+            shape[1],
+            product(shape[2..].iter().copied(), shape)?,
+        ),
         Layout::Axes {
             in_axes,
             out_axes,
@@ -264,10 +267,23 @@ fn raw_fans(shape: &[usize], layout: &Layout, groups: usize) -> Result<(u64, u64
             }
             let in_size = product(ins.iter().map(|&i| shape[i]), shape)?;
             let out_size = product(outs.iter().map(|&i| shape[i]), shape)?;
-            (in_size * rf, out_size * rf)
+            let fan = |size: u64| {
+                size.checked_mul(rf)
+                    .ok_or_else(|| Error::ElementCountOverflow {
+                        shape: shape.to_vec(),
+                    })
+            };
+            return Ok((fan(in_size)?, fan(out_size)?));
         }
     };
-    Ok(fans)
+    let fan = |count: usize| {
+        product([count], shape)?
+            .checked_mul(rf)
+            .ok_or_else(|| Error::ElementCountOverflow {
+                shape: shape.to_vec(),
+            })
+    };
+    Ok((fan(inputs)?, fan(outputs)?))
 }
 
 impl fmt::Display for Layout {

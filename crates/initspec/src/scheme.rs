@@ -1340,7 +1340,8 @@ mod tests {
         let scheme: Scheme = "xavier_uniform(gain=1e308)".parse().unwrap();
         let e = scheme.law(&Fans::new(1, 1).unwrap()).unwrap_err();
         assert!(
-            matches!(e, Error::DegenerateLaw { quantity: "bound", value, .. } if value.is_infinite()),
+            // √3·gain·√(2/2) is finite; the width b − a = 2·bound overflows.
+            matches!(e, Error::DegenerateLaw { quantity: "b - a", value, .. } if value.is_infinite()),
             "{e:?}"
         );
         // The gain √(2/(1 + a²)) underflows to 0: the message names the scheme and the fans,

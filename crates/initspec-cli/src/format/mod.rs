@@ -293,16 +293,16 @@ pub(crate) fn name_path(err: FormatError, path: &Path) -> FormatError {
 
 /// Number of elements of `shape`, or [`FormatError::ShapeOverflow`].
 pub(crate) fn element_count(shape: &[usize]) -> Result<usize, FormatError> {
-    // A zero dimension empties the tensor, even when the other dimensions overflow.
-    if shape.contains(&0) {
-        return Ok(0);
-    }
-    shape
+    // As initspec::element_count: the non-zero dimensions must multiply within range even
+    // when a zero dimension empties the tensor.
+    let nonzero = shape
         .iter()
+        .filter(|&&d| d != 0)
         .try_fold(1usize, |n, &d| n.checked_mul(d))
         .ok_or_else(|| FormatError::ShapeOverflow {
             shape: shape.iter().map(|&d| d as u64).collect(),
-        })
+        })?;
+    Ok(if shape.contains(&0) { 0 } else { nonzero })
 }
 
 /// Bytes of data of `shape` in `dtype`, or [`FormatError::ShapeOverflow`].
