@@ -15,6 +15,9 @@
 //!   which laws fit it.
 //! - [`calibrate`]: measured false-positive rates and power of every check.
 //! - [`independence`]: checks that two tensors (or neighbours in one) are uncorrelated.
+//!
+//! The propagation studies (the variance recursion through deep stacks) live with the network
+//! they run, in `initspec_nn::propagation`.
 
 pub mod audit;
 pub mod calibrate;
@@ -26,6 +29,5 @@ pub mod haar;
 pub mod identify;
 pub mod identify_structured;
 pub mod independence;
-pub mod propagation;
 pub mod storage;
 pub mod structured;

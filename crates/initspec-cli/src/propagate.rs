@@ -11,11 +11,10 @@
 
 use std::path::PathBuf;
 
-use initspec::{Law, Layout, Sampler, Scheme, Stream};
-use initspec_nn::ndarray::Array2;
+use initspec::{Law, Scheme};
 use initspec_nn::{
     Activation, Basis, GradientStatistics, LayerPrediction, LayerStatistics, Network,
-    gradient_statistics, layer_statistics, predict,
+    gradient_statistics, layer_laws, layer_statistics, predict, standard_normal_matrix,
 };
 use serde_json::{Value, json};
 
@@ -203,17 +202,6 @@ impl PropagateRequest {
     }
 }
 
-/// A `[rows, cols]` matrix of N(0, 1) values from the stream `(seed, name)`.
-fn gaussian(seed: u64, name: &str, rows: usize, cols: usize) -> Result<Array2<f64>, CliError> {
-    let law = Law::Normal(initspec::law::Normal::new(0.0, 1.0)?);
-    let len = rows
-        .checked_mul(cols)
-        .ok_or_else(|| CliError::new(format!("a {rows}×{cols} matrix has too many values")))?;
-    let mut data = limits::try_vec(&format!("the {name} matrix"), len, 0f64)?;
-    Sampler::new(&law, Stream::new(seed, name)).fill(&mut data);
-    Array2::from_shape_vec((rows, cols), data).map_err(|e| CliError::new(e.to_string()))
-}
-
 /// Runs the experiment; `keep_posts` keeps every post-activation for [`figure`].
 ///
 /// # Errors
@@ -223,37 +211,34 @@ pub fn propagate(
     keep_posts: bool,
 ) -> Result<PropagateReport, CliError> {
     let widths = &request.widths;
-    let laws = (1..widths.len())
-        .map(|l| {
-            request
-                .scheme
-                .resolve(&[widths[l - 1], widths[l]], &Layout::InOut, 1)
-                .map_err(|e| CliError::new(format!("invalid --init for layer {l}: {e}")))
-        })
-        .collect::<Result<Vec<Law>, CliError>>()?;
-    let net = Network::init(
+    let nn_error = |e: initspec_nn::NnError| CliError::new(e.to_string());
+    let laws = layer_laws(widths, |_| request.scheme).map_err(|e| match e {
+        initspec_nn::NnError::Init { layer, source } => {
+            CliError::new(format!("invalid --init for layer {layer}: {source}"))
+        }
+        other => nn_error(other),
+    })?;
+    let net = Network::from_laws(
         widths,
-        &request.scheme,
+        &laws,
         request.activation,
         request.batch_norm,
         request.seed,
     )
-    .map_err(|e| CliError::new(e.to_string()))?;
-    let input = gaussian(request.seed, "input", request.batch, widths[0])?;
-    let forward = net
-        .forward(input.view())
-        .map_err(|e| CliError::new(e.to_string()))?;
+    .map_err(nn_error)?;
+    let input = standard_normal_matrix(request.seed, "input", request.batch, widths[0])
+        .map_err(nn_error)?;
+    let forward = net.forward(input.view()).map_err(nn_error)?;
     let measured = layer_statistics(&forward);
     let gradients = if request.backward {
-        let upstream = gaussian(
+        let upstream = standard_normal_matrix(
             request.seed,
             "upstream",
             request.batch,
             widths[widths.len() - 1],
-        )?;
-        let g = net
-            .backward(&forward, upstream.view())
-            .map_err(|e| CliError::new(e.to_string()))?;
+        )
+        .map_err(nn_error)?;
+        let g = net.backward(&forward, upstream.view()).map_err(nn_error)?;
         Some(gradient_statistics(&g))
     } else {
         None

@@ -166,44 +166,33 @@ impl FromStr for Activation {
     type Err = NnError;
 
     /// Parses `linear` (or `identity`), `tanh`, `relu`, `sigmoid`, `selu`, `leaky_relu`
-    /// (slope 0.01), `leaky_relu(0.2)` and `leaky_relu(negative_slope=0.2)`; case and
-    /// whitespace are ignored.
+    /// (slope 0.01) and `leaky_relu(negative_slope=0.2)`, in the scheme grammar
+    /// ([`initspec::grammar::split`]); case and whitespace are ignored.
     fn from_str(text: &str) -> Result<Activation> {
         let unknown = || NnError::UnknownActivation {
             name: text.to_string(),
         };
-        let compact: String = text
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        let (name, args) = match compact.split_once('(') {
-            Some((name, rest)) => {
-                let inner = rest.strip_suffix(')').ok_or_else(unknown)?;
-                (name.to_string(), Some(inner.to_string()))
-            }
-            None => (compact.clone(), None),
-        };
+        let call = initspec::grammar::split(text).map_err(|_| unknown())?;
         let plain = |a: Activation| {
-            if args.is_none() {
+            if call.params.is_empty() {
                 Ok(a)
             } else {
                 Err(unknown())
             }
         };
-        match name.as_str() {
+        match call.name.as_str() {
             "linear" | "identity" => plain(Activation::Linear),
             "tanh" => plain(Activation::Tanh),
             "relu" => plain(Activation::Relu),
             "sigmoid" => plain(Activation::Sigmoid),
             "selu" => plain(Activation::Selu),
-            "leaky_relu" => match args.as_deref() {
-                None | Some("") => Activation::leaky_relu(DEFAULT_NEGATIVE_SLOPE),
-                Some(a) => {
-                    let value = a.strip_prefix("negative_slope=").unwrap_or(a);
+            "leaky_relu" => match call.params.as_slice() {
+                [] => Activation::leaky_relu(DEFAULT_NEGATIVE_SLOPE),
+                [(key, value)] if key == "negative_slope" => {
                     let slope: f64 = value.parse().map_err(|_| unknown())?;
                     Activation::leaky_relu(slope)
                 }
+                _ => Err(unknown()),
             },
             _ => Err(unknown()),
         }
@@ -230,7 +219,7 @@ mod tests {
                 },
             ),
             (
-                "leaky_relu(0.2)",
+                "Leaky_ReLU(negative_slope=0.2)",
                 Activation::LeakyRelu {
                     negative_slope: 0.2,
                 },
@@ -253,6 +242,9 @@ mod tests {
             "leaky_relu(inf)",
             "leaky_relu(x=1",
             "leaky_relu(a)",
+            "leaky_relu(0.2)",
+            "leaky_relu(slope=0.2)",
+            "leaky_relu(negative_slope=0.2, negative_slope=0.3)",
         ] {
             assert!(bad.parse::<Activation>().is_err(), "{bad}");
         }

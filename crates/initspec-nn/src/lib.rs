@@ -18,12 +18,16 @@
 //! assert!(stats[1].post.mean > 0.0);
 //! ```
 //!
-//! [`theory`] holds what the variance recursion predicts for each layer.
+//! [`theory`] holds what the variance recursion predicts for each layer, [`layers`] resolves
+//! and draws each layer's weights (the one place the experiments do), and [`propagation`]
+//! runs the variance recursion as a statistical study over many independent networks.
 
 pub mod activation;
 pub mod batch_norm;
 pub mod error;
+pub mod layers;
 pub mod network;
+pub mod propagation;
 pub mod stats;
 pub mod theory;
 
@@ -33,7 +37,10 @@ pub use ndarray;
 pub use activation::Activation;
 pub use batch_norm::BATCH_NORM_EPS;
 pub use error::{NnError, Result};
-pub use network::{Forward, Gradients, LayerTrace, Loss, Network, mse_loss, weight_stream_name};
+pub use layers::{
+    draw_matrix, draw_weights, layer_laws, standard_normal_matrix, weight_stream_name,
+};
+pub use network::{Forward, Gradients, LayerTrace, Loss, Network, mse_loss};
 pub use stats::{
     GradientStatistics, LayerStatistics, Moments, gradient_statistics, layer_statistics,
 };

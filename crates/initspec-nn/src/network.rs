@@ -6,17 +6,13 @@
 //! no biases (the experiments have none). Matrix products go through `ndarray`'s `dot`
 //! (the `matrixmultiply` GEMM kernels).
 
-use initspec::{Layout, Sampler, Scheme, Stream};
+use initspec::{Law, Scheme};
 use ndarray::{Array2, ArrayView2};
 
 use crate::activation::Activation;
 use crate::batch_norm::{BatchNormCache, batch_norm_backward, batch_norm_forward};
 use crate::error::{NnError, Result};
-
-/// The stream name of layer `layer`'s (1-based) weight: `layer{layer}.weight`.
-pub fn weight_stream_name(layer: usize) -> String {
-    format!("layer{layer}.weight")
-}
+use crate::layers::{draw_weights, layer_laws};
 
 /// A dense network with one activation and optional batch normalization before it.
 ///
@@ -221,30 +217,24 @@ impl Network {
         scheme_of: impl Fn(usize) -> Scheme,
         seed: u64,
     ) -> Result<Network> {
-        if widths.len() < 2 {
-            return Err(NnError::EmptyNetwork);
-        }
-        if let Some(layer) = widths.iter().position(|&w| w == 0) {
-            return Err(NnError::ZeroWidth { layer });
-        }
-        let mut weights = Vec::with_capacity(widths.len() - 1);
-        for l in 1..widths.len() {
-            let shape = [widths[l - 1], widths[l]];
-            let law = scheme_of(l)
-                .resolve(&shape, &Layout::InOut, 1)
-                .map_err(|source| NnError::Init { layer: l, source })?;
-            let mut data = vec![0f64; shape[0] * shape[1]];
-            Sampler::new(&law, Stream::new(seed, &weight_stream_name(l))).fill(&mut data);
-            let w = Array2::from_shape_vec((shape[0], shape[1]), data).map_err(|_| {
-                NnError::ShapeMismatch {
-                    what: format!("layer {l} weight"),
-                    expected: shape.to_vec(),
-                    found: vec![],
-                }
-            })?;
-            weights.push(w);
-        }
-        Network::new(weights, activation, batch_norm)
+        let laws = layer_laws(widths, scheme_of)?;
+        Network::from_laws(widths, &laws, activation, batch_norm, seed)
+    }
+
+    /// A network whose layer `l` is drawn from `laws[l−1]` (from [`layer_laws`]), on the
+    /// same streams as [`Network::init`]: for callers that also need the laws themselves.
+    ///
+    /// # Errors
+    /// [`NnError::ShapeMismatch`] when `laws` does not hold one law per layer, and the
+    /// width errors of [`Network::new`].
+    pub fn from_laws(
+        widths: &[usize],
+        laws: &[Law],
+        activation: Activation,
+        batch_norm: bool,
+        seed: u64,
+    ) -> Result<Network> {
+        Network::new(draw_weights(widths, laws, seed)?, activation, batch_norm)
     }
 
     /// `[n_0, n_1, …, n_L]`.
@@ -429,7 +419,7 @@ mod tests {
             "linear",
             "tanh",
             "relu",
-            "leaky_relu(0.1)",
+            "leaky_relu(negative_slope=0.1)",
             "sigmoid",
             "selu",
         ] {

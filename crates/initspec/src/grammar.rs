@@ -7,14 +7,19 @@
 //! value  := a number in Rust float syntax (0.5, -2, 1e-3) or a word (fan_in, relu, ...)
 //! ```
 //!
-//! This module only splits the text; [`crate::scheme`] gives the words their meaning.
+//! This module only splits the text; [`crate::scheme`] gives the words their meaning, and other
+//! crates that take the same `name(key=value, ...)` form (initspec-nn's activations) call
+//! [`split`] too, so there is one grammar.
 
 use crate::error::{Error, Result};
 
-/// A scheme string split into its name and raw `key=value` pairs, in the order written.
+/// A `name(key=value, ...)` string split into its name and raw `key=value` pairs, in the
+/// order written; names and keys are lower-cased, values kept as written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RawScheme {
+pub struct RawScheme {
+    /// The name, lower-cased.
     pub name: String,
+    /// The `(key, value)` pairs, keys lower-cased.
     pub params: Vec<(String, String)>,
 }
 
@@ -25,7 +30,18 @@ fn is_word(text: &str) -> bool {
 }
 
 /// Splits `input` into name and parameters.
-pub(crate) fn split(input: &str) -> Result<RawScheme> {
+///
+/// # Errors
+/// [`Error::Syntax`] naming what was expected where the text stops following the grammar.
+///
+/// # Example
+/// ```
+/// let call = initspec::grammar::split("leaky_relu( negative_slope = 0.2 )").unwrap();
+/// assert_eq!(call.name, "leaky_relu");
+/// assert_eq!(call.params, vec![("negative_slope".to_string(), "0.2".to_string())]);
+/// assert!(initspec::grammar::split("leaky_relu(0.2)").is_err());
+/// ```
+pub fn split(input: &str) -> Result<RawScheme> {
     let compact: String = input.chars().filter(|c| !c.is_whitespace()).collect();
     let syntax = |expected| Error::Syntax {
         input: input.to_string(),

@@ -1,13 +1,13 @@
 //! The variance recursion as tests: over many independent networks with non-square layers,
 //! the schemes that claim to preserve a second moment do, within the exact finite-width band
-//! (statistics.md §5.2), and each check rejects its negative control.
+//! ([`initspec_nn::propagation`] derives it), and each check rejects its negative control.
 //!
-//! Policy (DESIGN.md): fixed seeds, α = 1e-6 per assertion, α/n/seed/statistic/p-value in
+//! Policy (docs/VERIFICATION.md): fixed seeds, α = 1e-6 per assertion, α/n/seed/statistic/p-value in
 //! every failure message, and one known-wrong control per check.
 
 use initspec::Scheme;
 use initspec_nn::Activation;
-use initspec_verify::propagation::{
+use initspec_nn::propagation::{
     ALPHA, Setup, backward_second_moment, batch_norm_study, forward_second_moment,
     output_second_moment, saturated_fraction,
 };
@@ -50,8 +50,8 @@ fn setup<'a>(activation: Activation, claimed: &'a Scheme, drawn: &'a Scheme) -> 
 /// The claim holds at α and the control is rejected at α, both with full context.
 fn holds_and_control_rejected(
     name: &str,
-    claim: &initspec_verify::propagation::SecondMomentStudy,
-    control: &initspec_verify::propagation::SecondMomentStudy,
+    claim: &initspec_nn::propagation::SecondMomentStudy,
+    control: &initspec_nn::propagation::SecondMomentStudy,
 ) {
     assert!(
         !claim.rejects(ALPHA),

@@ -1,5 +1,5 @@
 //! Deep-stack propagation studies: the variance recursion, measured over many independent
-//! networks (research notes, statistics.md §5; He et al. 2015; Hanin & Rolnick 2018).
+//! networks (He et al. 2015; Hanin & Rolnick 2018; docs/VERIFICATION.md).
 //!
 //! # The exact finite-width law
 //!
@@ -28,12 +28,13 @@
 
 use std::fmt;
 
-use initspec::{Law, Layout, Sampler, Scheme, Stream};
-use initspec_nn::ndarray::{Array2, Axis};
-use initspec_nn::{Activation, BATCH_NORM_EPS, Forward, Moments, Network, NnError};
-use statrs::distribution::{ContinuousCDF, Normal};
+use initspec::{Law, Scheme};
+use ndarray::{Array2, Axis};
 
-/// Per-assertion significance level of the suite (statistics.md §4.1).
+use crate::layers::{layer_laws, standard_normal_matrix};
+use crate::{Activation, BATCH_NORM_EPS, Forward, Moments, Network, NnError};
+
+/// Per-assertion significance level of the statistical suites (docs/VERIFICATION.md).
 pub const ALPHA: f64 = 1e-6;
 /// C of the ReLU band: `E ξ² = 1 + 5/n`.
 pub const RELU_FLUCTUATION: f64 = 5.0;
@@ -187,47 +188,41 @@ pub fn replicate_seed(seed: u64, replicate: usize) -> u64 {
     z ^ (z >> 31)
 }
 
-fn normal_sf(z: f64) -> f64 {
-    match Normal::new(0.0, 1.0) {
-        Ok(n) => n.sf(z),
-        Err(_) => f64::NAN,
-    }
-}
-
 fn two_sided(z: f64) -> f64 {
     if z.is_nan() {
         return 0.0;
     }
-    (2.0 * normal_sf(z.abs())).min(1.0)
+    (2.0 * initspec::special::sf(z.abs())).min(1.0)
 }
 
-/// A row of n N(0, 1) values from `(seed, name)`, rescaled to ‖x‖² = n when `unit_norm`.
-fn gaussian(seed: u64, name: &str, rows: usize, cols: usize, unit_norm: bool) -> Array2<f64> {
-    let mut data = vec![0f64; rows * cols];
-    if let Ok(n) = initspec::law::Normal::new(0.0, 1.0) {
-        Sampler::new(&Law::Normal(n), Stream::new(seed, name)).fill(&mut data);
-    }
+/// A `[rows, cols]` matrix of N(0, 1) values from `(seed, name)`, rescaled to ‖x‖² = rows·cols
+/// when `unit_norm`.
+fn gaussian(
+    seed: u64,
+    name: &str,
+    rows: usize,
+    cols: usize,
+    unit_norm: bool,
+) -> Result<Array2<f64>, PropagationError> {
+    let mut x = standard_normal_matrix(seed, name, rows, cols)?;
     if unit_norm {
-        let norm2: f64 = data.iter().map(|v| v * v).sum();
+        let norm2: f64 = x.iter().map(|v| v * v).sum();
         let scale = (cols as f64 * rows as f64 / norm2).sqrt();
-        data.iter_mut().for_each(|v| *v *= scale);
+        x.mapv_inplace(|v| v * scale);
     }
-    Array2::from_shape_vec((rows, cols), data).unwrap_or_else(|_| Array2::zeros((rows, cols)))
+    Ok(x)
 }
 
 /// The claimed laws, checked zero-mean.
 fn claimed_laws(widths: &[usize], claimed: &Scheme) -> Result<Vec<Law>, PropagationError> {
-    (1..widths.len())
-        .map(|l| {
-            let law = claimed
-                .resolve(&[widths[l - 1], widths[l]], &Layout::InOut, 1)
-                .map_err(|source| PropagationError::Scheme { layer: l, source })?;
-            if law.mean() != 0.0 {
-                return Err(PropagationError::NonZeroMean { layer: l });
-            }
-            Ok(law)
-        })
-        .collect()
+    let laws = layer_laws(widths, |_| *claimed).map_err(|e| match e {
+        NnError::Init { layer, source } => PropagationError::Scheme { layer, source },
+        other => other.into(),
+    })?;
+    match laws.iter().position(|law| law.mean() != 0.0) {
+        Some(i) => Err(PropagationError::NonZeroMean { layer: i + 1 }),
+        None => Ok(laws),
+    }
 }
 
 fn check_setup(setup: &Setup<'_>) -> Result<(f64, f64), PropagationError> {
@@ -333,7 +328,7 @@ pub fn backward_second_moment(setup: &Setup<'_>) -> Result<SecondMomentStudy, Pr
             c * widths[..depth].iter().map(|&n| 1.0 / n as f64).sum::<f64>(),
         ),
     };
-    let upstream = gaussian(setup.seed, "upstream", 1, widths[depth], true);
+    let upstream = gaussian(setup.seed, "upstream", 1, widths[depth], true)?;
     let ratios = per_network(setup, |net, f| {
         Ok(Moments::of(net.backward(f, upstream.view())?.input()).m2)
     })?;
@@ -416,8 +411,8 @@ fn threshold_study(
         standard_error: se,
         threshold,
         statistic: z,
-        p_above: normal_sf(z),
-        p_below: normal_sf(-z),
+        p_above: initspec::special::sf(z),
+        p_below: initspec::special::sf(-z),
     }
 }
 
@@ -430,7 +425,7 @@ where
     if setup.replicates < 2 {
         return Err(PropagationError::TooFewReplicates);
     }
-    let x = gaussian(setup.seed, "input", 1, setup.widths[0], true);
+    let x = gaussian(setup.seed, "input", 1, setup.widths[0], true)?;
     (0..setup.replicates)
         .map(|r| {
             let net = Network::init(
@@ -546,7 +541,7 @@ pub fn batch_norm_study(
             batch_norm,
             seed,
         )?;
-        let x = gaussian(seed, "input", batch, setup.widths[0], false);
+        let x = gaussian(seed, "input", batch, setup.widths[0], false)?;
         let f = net.forward(x.view())?;
         for (l, layer) in f.layers().iter().enumerate() {
             let pre = Moments::of(layer.pre()).m2;
