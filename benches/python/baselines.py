@@ -4,8 +4,8 @@
 Measures the same kernels as `initspec bench` on a preallocated buffer of N float32 (or
 float64) elements: median of REPS timed calls after one warm-up, in samples per second.
 
-    python3 -m venv /work/scratch/pyvenv && /work/scratch/pyvenv/bin/pip install torch numpy jax
-    /work/scratch/pyvenv/bin/python benches/python/baselines.py --size 16777216 --threads 2
+    python3 -m venv .venv && .venv/bin/pip install torch numpy jax
+    .venv/bin/python benches/python/baselines.py --size 16777216 --threads 2
 
 Run it in the same session as `initspec bench --json` (the machine's load moves numbers by
 tens of percent); it prints one JSON object.

@@ -3,7 +3,7 @@
 //! An orthogonal initializer must do two things: produce orthonormal rows or columns (times
 //! `gain`), which [`orthogonality`] checks to floating-point accuracy, and draw them from the
 //! uniform (Haar) law, which the other checks test with exact distributional facts
-//! (statistics.md §5.4):
+//! (Mezzadri 2007 for the construction; docs/SPEC.md §7.8):
 //!
 //! ```text
 //! coordinates   every column (row) of a Haar Q is uniform on S^{d−1}, d the long side, so
@@ -304,7 +304,8 @@ pub struct TraceTest {
 /// ```
 ///
 /// With a single trace (M = 1) this is the test of one audited square matrix. QR without the
-/// sign fix gives E tr Q = −1.585 at n = 8, −3.364 at n = 32 (statistics.md §5.4).
+/// sign fix gives E tr Q = −1.585 at n = 8, −3.364 at n = 32 (Monte-Carlo means over
+/// independent Gaussian matrices).
 ///
 /// # Errors
 /// [`HaarError::Empty`] for no traces; a NaN trace gives p = 0.

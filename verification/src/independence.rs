@@ -9,7 +9,7 @@
 //!
 //! This catches a random stream reused for two tensors (r = 1, every value identical), a
 //! stream restarted at a shifted counter (a lag correlation of 1 at that lag), and shared
-//! rows (statistics.md §2.6). The count of positions whose values are bitwise equal is
+//! rows. The count of positions whose values are bitwise equal is
 //! reported too: two independent draws of a continuous law share essentially no values, so a
 //! large count is a red flag even where the correlation is diluted.
 

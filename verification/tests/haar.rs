@@ -3,7 +3,7 @@
 //! std are rejected).
 //!
 //! Every assertion uses α = 1e-6 with fixed seeds; failure messages name α, n and the seed
-//! (DESIGN.md, Statistical policy).
+//! (docs/VERIFICATION.md, "Statistical policy").
 
 use initspec::Law;
 use initspec::Stream;

@@ -17,9 +17,9 @@
 //! | rows repeated within a tensor               | lag correlation at the row length           |
 //!
 //! Every assertion uses α = 1e-6, n = 2²⁰ values, a fixed seed, and says all three with the
-//! statistic and p-value when it fails (DESIGN.md, Statistical policy). At n = 2²⁰ the
+//! statistic and p-value when it fails (docs/VERIFICATION.md, "Statistical policy"). At n = 2²⁰ the
 //! weakest case, the variance test against variance × 1.02, has z ≈ 14 (power ≈ 1 at
-//! α = 1e-6; statistics.md §4.3 needs 265 129 normal samples for power 0.99).
+//! α = 1e-6, where power 0.99 needs about 2.6·10⁵ normal samples).
 
 use initspec::law::Normal;
 use initspec::{Law, Layout, Scheme, Stream};

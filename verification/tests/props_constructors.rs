@@ -137,7 +137,7 @@ proptest! {
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
             "proptest-regressions/props_constructors.txt",
         ))),
-        // Fixed: the suite must not change its cases from run to run (STYLE.md).
+        // Fixed: the suite must not change its cases from run to run.
         rng_seed: RngSeed::Fixed(0x1a175eed0001),
         ..ProptestConfig::default()
     })]

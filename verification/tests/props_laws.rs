@@ -1,7 +1,7 @@
 //! Laws follow their closed forms for all fans and layouts; samples are finite, in the
 //! support, and reproducible; parse ∘ print is the identity on schemes and laws.
 //!
-//! The fan table of DESIGN.md ("Names the parts agree on") is re-implemented here
+//! The fan table of docs/SPEC.md §2.1 is re-implemented here
 //! independently ([`expected_fans`]) and compared with `Fans::of_shape` on random shapes in
 //! every layout, with groups that divide the grouped dimension.
 
@@ -16,7 +16,7 @@ const VARIANCE_RTOL: f64 = 1e-12;
 /// Values drawn per sample in the sampling properties.
 const DRAWN: usize = 257;
 
-/// A weight tensor: its shape, layout and groups, and its fans by DESIGN.md's table.
+/// A weight tensor: its shape, layout and groups, and its fans by docs/SPEC.md's table.
 #[derive(Debug, Clone)]
 struct Tensor {
     shape: Vec<usize>,
@@ -24,7 +24,7 @@ struct Tensor {
     groups: usize,
 }
 
-/// DESIGN.md's fan table, with rf the product of the kernel dims and g the groups:
+/// The fan table of docs/SPEC.md §2.1, with rf the product of the kernel dims and g the groups:
 ///
 /// ```text
 /// OutIn       [out, in/g, *k]   fan_in = shape[1]·rf     fan_out = shape[0]/g·rf
@@ -379,7 +379,7 @@ proptest! {
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
             "proptest-regressions/props_laws.txt",
         ))),
-        // Fixed: the suite must not change its cases from run to run (STYLE.md).
+        // Fixed: the suite must not change its cases from run to run.
         rng_seed: RngSeed::Fixed(0x1a175eed0002),
         ..ProptestConfig::default()
     })]

@@ -1,4 +1,4 @@
-//! Index determinism of the random streams (DESIGN.md, "Random streams"): element `i` of a
+//! Index determinism of the random streams (docs/SPEC.md §8): element `i` of a
 //! tensor depends only on (key, i), so `fill_range(a, ..)` of any sub-range equals the same
 //! slice of the whole tensor, for every scalar law (truncated normals included, far tails
 //! too), every dtype, any shape, and on every kernel path this CPU supports.
@@ -95,7 +95,7 @@ proptest! {
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
             "proptest-regressions/props_streams.txt",
         ))),
-        // Fixed: the suite must not change its cases from run to run (STYLE.md).
+        // Fixed: the suite must not change its cases from run to run.
         rng_seed: RngSeed::Fixed(0x1a175eed0003),
         ..ProptestConfig::default()
     })]

@@ -1,5 +1,5 @@
 //! Symmetry breaking, formally (Rumelhart, Hinton & Williams 1986; Goodfellow et al. 2016
-//! §8.4; statistics.md §5.5): a constant init keeps every hidden unit of a layer identical,
+//! §8.4): a constant init keeps every hidden unit of a layer identical,
 //! bit for bit, through any number of SGD steps on any data; an all-zero init gives the first
 //! layer of a net whose activation has φ(0) = 0 (ReLU, tanh, …) exactly zero gradient, so it
 //! never moves; any random scheme makes the units distinct at the first step.
@@ -115,7 +115,7 @@ fn arb_random_scheme() -> impl Strategy<Value = Scheme> {
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: 64,
-        // Fixed: the suite must not change its cases from run to run (STYLE.md).
+        // Fixed: the suite must not change its cases from run to run.
         rng_seed: RngSeed::Fixed(0x1a175eed0004),
         ..ProptestConfig::default()
     })]

@@ -1,9 +1,10 @@
 //! [`Network`]: a dense stack `x_l = φ(BN?(x_{l−1} W_l))`, its forward and backward passes and
 //! a plain SGD step.
 //!
-//! Weights use the `InOut` layout of NumPy's `x @ W` (Keras, JAX, the seed article): layer `l`
-//! (1-based) holds a `[n_{l−1}, n_l]` matrix, so fan_in = n_{l−1} and fan_out = n_l. There are
-//! no biases (the experiments have none). Matrix products go through `ndarray`'s `dot`
+//! Weights use the `InOut` layout of NumPy's `x @ W` (Keras, JAX, and the NumPy code of the
+//! article docs/EXPERIMENTS.md reproduces): layer `l` (1-based) holds a `[n_{l−1}, n_l]`
+//! matrix, so fan_in = n_{l−1} and fan_out = n_l. There are no biases (the experiments have
+//! none). Matrix products go through `ndarray`'s `dot`
 //! (the `matrixmultiply` GEMM kernels).
 
 use initspec::{Law, Scheme};

@@ -1,4 +1,4 @@
-//! [`Scheme`]: a user's request, in the grammar of DESIGN.md, resolved to a [`Law`] for fans.
+//! [`Scheme`]: a user's request, in the grammar of docs/SPEC.md §6, resolved to a [`Law`] for fans.
 //!
 //! Names carry the semantics of the ecosystem they come from: PyTorch names (`xavier_*`,
 //! `kaiming_*`, `trunc_normal`) compute their laws exactly as `torch.nn.init` does, down to
@@ -909,7 +909,7 @@ impl Params {
 impl FromStr for Scheme {
     type Err = Error;
 
-    /// Parses the grammar of DESIGN.md; see [`crate::grammar`].
+    /// Parses the grammar of docs/SPEC.md §6; see [`crate::grammar`].
     fn from_str(text: &str) -> Result<Scheme> {
         let raw = grammar::split(text)?;
         let name = SCHEME_NAMES

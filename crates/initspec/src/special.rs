@@ -192,7 +192,7 @@ fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    // Reference values: SciPy 1.17.1 (scipy.stats.norm), quoted in shared/research/statistics.md.
+    // Reference values: SciPy 1.17.1 (scipy.stats.norm).
     #[test]
     fn cdf_matches_scipy() {
         let cases = [

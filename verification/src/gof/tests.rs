@@ -9,7 +9,7 @@ use statrs::distribution::{ContinuousCDF, Normal};
 
 const FIXTURE: &str = include_str!("../../tests/fixtures/gof_reference.json");
 
-/// KS p-value vs `kstwo.sf` where p ≤ 0.05 (the brief's contract).
+/// KS p-value vs `kstwo.sf` where p ≤ 0.05 (the accuracy this module promises).
 const KS_TAIL_REL_TOL: f64 = 1e-6;
 /// KS p-value vs `kstwo.sf` where p > 0.05: absolute, since only decisions at small α matter.
 const KS_BULK_ABS_TOL: f64 = 1e-6;
@@ -139,7 +139,7 @@ fn kolmogorov_sf_matches_scipy() {
 
 #[test]
 fn ks_sf_research_reference_values() {
-    // statistics.md §7.3 (SciPy 1.17.1 kstwo.sf).
+    // SciPy 1.17.1 scipy.stats.kstwo.sf.
     for (n, d, want) in [
         (20, 0.3, 0.04306706665851623),
         (100, 0.15, 0.019839242125641813),
@@ -463,7 +463,7 @@ fn anderson_darling_p_matches_marsaglia_and_exact_limit() {
             "ADinf({z}): {got} vs exact {exact}"
         );
     }
-    // statistics.md §2.4 / §7.3.
+    // Reference values of Marsaglia & Marsaglia's (2004) ADinf and AD(n, z).
     assert_rel(
         1.0 - anderson_darling_limit_cdf(2.492),
         0.050014055418174275,
@@ -532,7 +532,7 @@ fn chi_square_distribution_reference() {
         let got = super::moments::chi_square_quantile(df, p);
         assert_rel(got, f(&row["x"]), 1e-8, &format!("chi2.ppf({p}, {df})"));
     }
-    // statistics.md §7.3.
+    // SciPy 1.17.1 scipy.stats.chi2.sf.
     let chi = ChiSquared::new(19.0).expect("df");
     assert_rel(chi.sf(30.0), 0.05179845889302389, 1e-9, "chi2.sf(30, 19)");
 }
