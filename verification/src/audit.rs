@@ -1,13 +1,13 @@
 //! Auditing one tensor against the scheme it claims: the law, the checks, and the verdict in
 //! words.
 
-use initspec::{Fans, Law, Layout, Scheme};
+use initspec::{Fans, Law, Scheme};
 use serde::Serialize;
 
 use crate::check::{Verdict, check_sample, is_exact};
 use crate::gof;
 use crate::identify::{Candidate, identify};
-use crate::storage::Storage;
+use crate::sample::Sample;
 
 /// The confidence level of the variance-ratio interval in reports.
 pub const INTERVAL_LEVEL: f64 = 0.999;
@@ -55,20 +55,19 @@ pub struct Audit {
     pub summary: String,
 }
 
-/// Audits `values`, a tensor of `shape` stored as `storage`, against `scheme` in `layout`
-/// with `groups`, at family-wise level `alpha`.
+/// Audits `sample` against `scheme` (for the sample's shape, layout and groups) at
+/// family-wise level `alpha`.
 ///
 /// # Errors
 /// The scheme cannot apply to this shape (rank < 2 for a fan-based scheme, groups, ...).
-pub fn audit(
-    values: &[f64],
-    shape: &[usize],
-    storage: Storage,
-    scheme: &Scheme,
-    layout: &Layout,
-    groups: usize,
-    alpha: f64,
-) -> Result<Audit, initspec::Error> {
+pub fn audit(sample: &Sample<'_>, scheme: &Scheme, alpha: f64) -> Result<Audit, initspec::Error> {
+    let Sample {
+        values,
+        shape,
+        ref layout,
+        groups,
+        storage,
+    } = *sample;
     let fans = Fans::of_shape(shape, layout, groups).ok();
     let law = scheme.resolve(shape, layout, groups)?;
     let verdict = check_sample(&law, values, storage, alpha);
@@ -78,7 +77,7 @@ pub fn audit(
     let resembles = if verdict.pass || values.is_empty() {
         None
     } else {
-        identify(values, shape, layout, groups, storage)
+        identify(sample)
             .into_iter()
             .find(|c| c.p_value >= alpha && (!law.is_structured() || c.law_value.is_structured()))
     };

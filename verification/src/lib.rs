@@ -11,8 +11,8 @@
 //!   checks of the structured laws (orthogonal, eye, dirac, delta-orthogonal, sparse), with
 //!   the Haar tests of [`haar`].
 //! - [`conformance`]: the built-in cases of `initspec verify`.
-//! - [`audit`] and [`identify`]: a tensor from anywhere against its claimed scheme, and
-//!   which laws fit it.
+//! - [`audit`] and [`identify`]: a tensor from anywhere (a [`sample::Sample`]) against its
+//!   claimed scheme, and which laws fit it.
 //! - [`calibrate`]: measured false-positive rates and power of every check.
 //! - [`independence`]: checks that two tensors (or neighbours in one) are uncorrelated.
 //!
@@ -21,13 +21,12 @@
 
 pub mod audit;
 pub mod calibrate;
-pub mod calibrate_haar;
 pub mod check;
 pub mod conformance;
 pub mod gof;
 pub mod haar;
 pub mod identify;
-pub mod identify_structured;
 pub mod independence;
+pub mod sample;
 pub mod storage;
 pub mod structured;

@@ -267,6 +267,7 @@ fn haar_over_300_seeds_and_its_negative_control() {
 #[test]
 fn identify_names_structured_tensors() {
     use initspec_verify::identify::identify;
+    use initspec_verify::sample::Sample;
     let cases: &[(&str, &[usize], Layout, &str)] = &[
         (
             "orthogonal(gain=2)",
@@ -303,7 +304,10 @@ fn identify_names_structured_tensors() {
         } else {
             1
         };
-        let best = &identify(&values, shape, layout, groups, Storage::F32)[0];
+        let sample = Sample::new(&values, shape, Storage::F32)
+            .with_layout(layout.clone())
+            .with_groups(groups);
+        let best = &identify(&sample)[0];
         assert!(
             best.scheme.starts_with(want),
             "{scheme}: identified as {} ({}, p = {:e})",
@@ -318,19 +322,11 @@ fn identify_names_structured_tensors() {
 #[test]
 fn audit_explains_the_missing_sign_fix() {
     use initspec_verify::audit::audit;
+    use initspec_verify::sample::Sample;
     let stream = Stream::new(SEED, "structured");
     let bad = orthogonal_without_sign_fix(&[256, 256], 1.0, &stream).unwrap();
     let scheme: Scheme = "orthogonal".parse().unwrap();
-    let report = audit(
-        &bad,
-        &[256, 256],
-        Storage::F64,
-        &scheme,
-        &Layout::OutIn,
-        1,
-        1e-3,
-    )
-    .unwrap();
+    let report = audit(&Sample::new(&bad, &[256, 256], Storage::F64), &scheme, 1e-3).unwrap();
     assert!(!report.verdict.pass);
     assert!(report.summary.contains("sign fix"), "{}", report.summary);
     let good = draw(
@@ -339,12 +335,8 @@ fn audit_explains_the_missing_sign_fix() {
         Storage::F64,
     );
     let report = audit(
-        &good,
-        &[256, 256],
-        Storage::F64,
+        &Sample::new(&good, &[256, 256], Storage::F64),
         &scheme,
-        &Layout::OutIn,
-        1,
         1e-3,
     )
     .unwrap();

@@ -73,12 +73,8 @@ pub fn run(args: &AuditArgs) -> Result<Outcome, CliError> {
         .collect();
     for tensor in tensors {
         let result = match audit(
-            tensor.data.values(),
-            tensor.data.shape(),
-            tensor.storage(),
+            &tensor.sample(&layout, args.input.groups),
             &scheme,
-            &layout,
-            args.input.groups,
             args.alpha,
         ) {
             Ok(result) => result,

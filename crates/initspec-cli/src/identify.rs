@@ -45,13 +45,7 @@ pub fn run(args: &IdentifyArgs) -> Result<Outcome, CliError> {
     let mut documents = Vec::new();
     for tensor in &loaded.tensors {
         args.input.check_layout(tensor, &layout)?;
-        let candidates = identify(
-            tensor.data.values(),
-            tensor.data.shape(),
-            &layout,
-            args.input.groups,
-            tensor.storage(),
-        );
+        let candidates = identify(&tensor.sample(&layout, args.input.groups));
         documents.push((tensor, candidates));
     }
     if args.json {

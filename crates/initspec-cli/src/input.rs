@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use initspec::{Fans, Layout};
+use initspec_verify::sample::Sample;
 use initspec_verify::storage::Storage;
 
 use crate::error::CliError;
@@ -76,6 +77,13 @@ impl LoadedTensor {
     /// The storage model of its dtype.
     pub fn storage(&self) -> Storage {
         storage_of(self.data.dtype())
+    }
+
+    /// The tensor as the audit and identify see it, with its fans in `layout` and `groups`.
+    pub fn sample(&self, layout: &Layout, groups: usize) -> Sample<'_> {
+        Sample::new(self.data.values(), self.data.shape(), self.storage())
+            .with_layout(layout.clone())
+            .with_groups(groups)
     }
 }
 

@@ -586,7 +586,11 @@ fn smaller_contract_items() {
                 let args = [
                     "sample", "--scheme", scheme, "--shape", &shape, "--layout", layout, "--out", z,
                 ];
-                fails_with(&run(&args), "multiply past 64 bits", &format!("{args:?}"));
+                fails_with(
+                    &run(&args),
+                    "more elements than fit in 64 bits",
+                    &format!("{args:?}"),
+                );
             }
             let shape = format!("{big},0,{big}");
             let args = [

@@ -336,7 +336,7 @@ impl fmt::Display for Error {
             Error::ElementCountOverflow { shape } => {
                 write!(
                     f,
-                    "the dimensions of shape {shape:?} multiply past 64 bits (zero dimensions aside)"
+                    "shape {shape:?} has more elements than fit in 64 bits (counting its non-zero dimensions)"
                 )
             }
             Error::GroupsDoNotDivide { dim, groups } => {

@@ -14,14 +14,16 @@
 //! ```
 //!
 //! The orthogonal checks are calibrated alongside on their own matrices
-//! ([`crate::calibrate_haar`]).
+//! ([`haar`]).
 //!
 //! Every trial has its own seed, so the figures do not depend on the number of threads.
 //! Each rate carries a two-sided 95 % Clopper–Pearson interval: with R trials and no
 //! rejection the false-positive rate is only bounded by 1 − 0.025^{1/R} (≈ 3.7/R), so the
 //! count at α = 1e-3 is informative only for R ≫ 1/α; the uniformity of the null p-values
-//! (a KS test of all null p-values of a check against U(0, 1), statistics.md §4.2) is the
+//! (a KS test of all null p-values of a check against U(0, 1)) is the
 //! sharper test of the p-value code at small R.
+
+pub mod haar;
 
 use std::collections::BTreeMap;
 
@@ -30,18 +32,19 @@ use rayon::prelude::*;
 use serde::Serialize;
 use statrs::function::beta::beta_reg;
 
-use crate::calibrate_haar::{HaarCalibration, calibrate_haar};
 use crate::check::check_sample;
 use crate::conformance::draw;
 use crate::gof;
 use crate::storage::Storage;
+use haar::{HaarCalibration, calibrate_haar};
 
 /// The audit's default sample size, 2¹⁸: the variance test then detects a 2 % variance
-/// error (σ × 1.01) with power ≈ 0.9999 at α = 1e-3 (statistics.md §4.3 needs 160 821
-/// normal samples for power 0.99), and one check of a sample takes tens of milliseconds.
+/// error (σ × 1.01) with power ≈ 0.9999 at α = 1e-3 (power 0.99 needs about 1.6·10⁵ normal
+/// samples; docs/VERIFICATION.md, "Default sample size and α"), and one check of a sample
+/// takes tens of milliseconds.
 pub const DEFAULT_SAMPLES: usize = 1 << 18;
 
-/// The audit's default family-wise α (DESIGN.md, Statistical policy).
+/// The audit's default family-wise α (docs/VERIFICATION.md, "Statistical policy").
 pub const DEFAULT_ALPHA: f64 = 1e-3;
 
 /// Default number of trials per null law and per control.
@@ -356,7 +359,7 @@ pub struct Calibration {
     pub controls: Vec<ControlReport>,
     /// One entry per check, in [`CHECKS`] order.
     pub checks: Vec<CheckCalibration>,
-    /// The orthogonal checks, on their own matrices ([`crate::calibrate_haar`]).
+    /// The orthogonal checks, on their own matrices ([`haar`]).
     pub haar: HaarCalibration,
 }
 

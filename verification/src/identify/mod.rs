@@ -1,6 +1,6 @@
 //! Which laws fit a tensor, best first: the named schemes for its shape and layout, the
 //! well-known framework defaults, the free families with fitted parameters, and the
-//! structured schemes whose signature the values show ([`crate::identify_structured`]).
+//! structured schemes whose signature the values show ([`structured`]).
 //!
 //! Every candidate is held against the same sorted sample with the full battery of
 //! [`crate::check`]; its p-value is the verdict's ([`Verdict::p_value`]: the smallest
@@ -9,14 +9,16 @@
 //! of [`IDENTIFY_MAX_SAMPLES`] values is used. The p-values of fitted families are optimistic
 //! (their parameters were estimated from the same data), and they are labelled so.
 
-use initspec::{Fans, Law, Layout, Scheme};
+pub mod structured;
+
+use initspec::{Fans, Law, Scheme};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::check::{Verdict, check_sorted};
 use crate::gof;
-use crate::identify_structured::structured_candidates;
-use crate::storage::Storage;
+use crate::sample::Sample;
+use structured::structured_candidates;
 
 /// The most values identify tests against each candidate (2²⁰).
 pub const IDENTIFY_MAX_SAMPLES: usize = 1 << 20;
@@ -91,26 +93,27 @@ pub fn subsample(values: &[f64], max: usize) -> Vec<f64> {
         .collect()
 }
 
-/// Candidate laws for `values` (a tensor of `shape` in `layout` with `groups`), best first.
+/// Candidate laws for `sample` (its values, with its shape, layout and groups), best first.
 ///
 /// # Example
 /// ```
 /// use initspec::{Law, Layout, Sampler, Stream};
-/// use initspec_verify::{identify::identify, storage::Storage};
+/// use initspec_verify::{identify::identify, sample::Sample, storage::Storage};
 /// // What PyTorch's nn.Linear(96, 40) draws: U(±1/√96).
 /// let law: Law = format!("uniform(a={}, b={})", -1.0 / 96f64.sqrt(), 1.0 / 96f64.sqrt()).parse().unwrap();
 /// let mut w = vec![0f64; 40 * 96];
 /// Sampler::new(&law, Stream::new(1, "w")).fill(&mut w);
-/// let best = &identify(&w, &[40, 96], &Layout::OutIn, 1, Storage::F64)[0];
+/// let best = &identify(&Sample::new(&w, &[40, 96], Storage::F64))[0];
 /// assert_eq!(best.scheme, "kaiming_uniform(a=2.23606797749979)");
 /// ```
-pub fn identify(
-    values: &[f64],
-    shape: &[usize],
-    layout: &Layout,
-    groups: usize,
-    storage: Storage,
-) -> Vec<Candidate> {
+pub fn identify(sample: &Sample<'_>) -> Vec<Candidate> {
+    let Sample {
+        values,
+        shape,
+        ref layout,
+        groups,
+        storage,
+    } = *sample;
     let mut sorted = subsample(values, IDENTIFY_MAX_SAMPLES);
     gof::sort_sample(&mut sorted);
     let finite = sorted.iter().all(|x| x.is_finite());
@@ -163,9 +166,7 @@ pub fn identify(
             candidate(scheme, origin, law, &verdict, &sorted)
         })
         .collect();
-    candidates.extend(structured_candidates(
-        values, shape, layout, groups, storage,
-    ));
+    candidates.extend(structured_candidates(sample));
     // Structured laws that fit come first: their exact checks (orthonormality to rounding,
     // exact zero counts, exact 0/1 patterns) are never met by chance by independent draws,
     // while a Haar orthogonal matrix is also marginally close to N(0, 1/n). Then named laws

@@ -18,6 +18,7 @@ use initspec::grammar::format_number;
 use initspec::{Law, Layout, Scheme};
 
 use crate::identify::{Candidate, variance_ratio};
+use crate::sample::Sample;
 use crate::storage::Storage;
 use crate::structured::check_structured;
 
@@ -26,13 +27,14 @@ use crate::structured::check_structured;
 pub const MAX_ORTHOGONALITY_WORK: f64 = 68_719_476_736.0;
 
 /// The structured candidates for `values` (a tensor of `shape`), each checked at level 1e-3.
-pub fn structured_candidates(
-    values: &[f64],
-    shape: &[usize],
-    layout: &Layout,
-    groups: usize,
-    storage: Storage,
-) -> Vec<Candidate> {
+pub fn structured_candidates(sample: &Sample<'_>) -> Vec<Candidate> {
+    let Sample {
+        values,
+        shape,
+        ref layout,
+        groups,
+        storage,
+    } = *sample;
     if values.is_empty() || values.iter().any(|x| !x.is_finite()) {
         return Vec::new();
     }
