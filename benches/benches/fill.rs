@@ -15,84 +15,32 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use initspec::{Element, Law, Sampler, Stream};
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{RngExt, SeedableRng};
-use rand_distr::{StandardNormal, Uniform};
+use initspec::baseline::{Baseline, BaselineFloat, generator, rand_distr_fill};
+use initspec::{Law, Sampler, Stream};
+use rand_distr::StandardNormal;
 
 /// Buffer sizes in elements: L1 (16 KiB of f32), L2, L3, and main memory.
 const SIZES: [usize; 4] = [1 << 12, 1 << 16, 1 << 20, 1 << 24];
 
 /// The kernels: group name, law, and which `rand_distr` loop is its baseline.
 const KERNELS: [(&str, &str, Baseline); 3] = [
-    ("uniform", "uniform(a=-0.0625, b=0.0625)", Baseline::Uniform),
+    (
+        "uniform",
+        "uniform(a=-0.0625, b=0.0625)",
+        Baseline::Uniform {
+            low: -0.0625,
+            high: 0.0625,
+        },
+    ),
     ("normal", "normal(mean=0, std=1)", Baseline::Normal),
     (
         "trunc_normal",
         "trunc_normal(mean=0, std=1, a=-2, b=2)",
-        Baseline::Truncated,
+        Baseline::Truncated { bound: 2.0 },
     ),
 ];
 
-#[derive(Clone, Copy)]
-enum Baseline {
-    Uniform,
-    Normal,
-    Truncated,
-}
-
-/// What the baseline loop needs of a float type.
-trait Float:
-    Element + rand_distr::uniform::SampleUniform + PartialOrd + std::ops::Neg<Output = Self>
-where
-    StandardNormal: rand_distr::Distribution<Self>,
-{
-    fn of(x: f64) -> Self;
-}
-
-impl Float for f32 {
-    fn of(x: f64) -> f32 {
-        x as f32
-    }
-}
-
-impl Float for f64 {
-    fn of(x: f64) -> f64 {
-        x
-    }
-}
-
-fn rand_distr_fill<T: Float>(baseline: Baseline, rng: &mut Xoshiro256PlusPlus, out: &mut [T])
-where
-    StandardNormal: rand_distr::Distribution<T>,
-{
-    match baseline {
-        Baseline::Uniform => {
-            let uniform = Uniform::new(T::of(-0.0625), T::of(0.0625)).expect("valid bounds");
-            for x in out.iter_mut() {
-                *x = rng.sample(&uniform);
-            }
-        }
-        Baseline::Normal => {
-            for x in out.iter_mut() {
-                *x = rng.sample(StandardNormal);
-            }
-        }
-        Baseline::Truncated => {
-            let (lo, hi) = (T::of(-2.0), T::of(2.0));
-            for x in out.iter_mut() {
-                *x = loop {
-                    let z: T = rng.sample(StandardNormal);
-                    if lo <= z && z <= hi {
-                        break z;
-                    }
-                };
-            }
-        }
-    }
-}
-
-fn kernel_group<T: Float>(c: &mut Criterion, dtype: &str)
+fn kernel_group<T: BaselineFloat>(c: &mut Criterion, dtype: &str)
 where
     StandardNormal: rand_distr::Distribution<T>,
 {
@@ -105,7 +53,7 @@ where
         group.measurement_time(std::time::Duration::from_secs(2));
         for size in SIZES {
             let mut buf = vec![T::default(); size];
-            let mut rng = Xoshiro256PlusPlus::seed_from_u64(1);
+            let mut rng = generator(1);
             group.throughput(Throughput::Elements(size as u64));
             group.bench_function(BenchmarkId::new("initspec", size), |b| {
                 b.iter(|| sampler.fill(black_box(&mut buf[..])))

@@ -12,11 +12,10 @@
 
 use std::time::Instant;
 
+use initspec::baseline::{Baseline, BaselineFloat, generator, rand_distr_fill};
 use initspec::fill::{KernelPath, PARALLEL_CHUNK};
-use initspec::{Element, Law, Sampler, Stream};
-use rand::rngs::Xoshiro256PlusPlus;
-use rand::{RngExt, SeedableRng};
-use rand_distr::{StandardNormal, Uniform};
+use initspec::{Law, Sampler, Stream};
+use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -144,12 +143,19 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
         .collect::<Result<Vec<_>, _>>()?;
 
     let laws = [
-        ("uniform", "uniform(a=-0.0625, b=0.0625)", Baseline::Uniform),
+        (
+            "uniform",
+            "uniform(a=-0.0625, b=0.0625)",
+            Baseline::Uniform {
+                low: -0.0625,
+                high: 0.0625,
+            },
+        ),
         ("normal", "normal(mean=0, std=1)", Baseline::Normal),
         (
             "trunc_normal",
             "trunc_normal(mean=0, std=1, a=-2, b=2)",
-            Baseline::Truncated,
+            Baseline::Truncated { bound: 2.0 },
         ),
     ];
     let mut results = Vec::new();
@@ -176,44 +182,6 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
     })
 }
 
-/// The per-element `rand_distr` loop a kernel is compared with.
-#[derive(Debug, Clone, Copy)]
-enum Baseline {
-    /// `Uniform::new(a, b)` per element.
-    Uniform,
-    /// `StandardNormal` per element.
-    Normal,
-    /// `StandardNormal`, redrawn while outside [−2, 2].
-    Truncated,
-}
-
-/// What the `rand_distr` baseline needs of a float type.
-trait BaselineFloat: Element + rand_distr::uniform::SampleUniform
-where
-    StandardNormal: rand_distr::Distribution<Self>,
-{
-    fn from_f64_lossy(x: f64) -> Self;
-    fn abs_le(self, bound: f64) -> bool;
-}
-
-impl BaselineFloat for f32 {
-    fn from_f64_lossy(x: f64) -> Self {
-        x as f32
-    }
-    fn abs_le(self, bound: f64) -> bool {
-        f64::from(self.abs()) <= bound
-    }
-}
-
-impl BaselineFloat for f64 {
-    fn from_f64_lossy(x: f64) -> Self {
-        x
-    }
-    fn abs_le(self, bound: f64) -> bool {
-        self.abs() <= bound
-    }
-}
-
 /// Measures one row on the current rayon pool.
 fn measure_one<T: BaselineFloat>(
     kernel: &str,
@@ -229,19 +197,17 @@ where
     let n = args.size as f64;
     let sampler = Sampler::new(law, Stream::new(0, kernel));
     let ours = n / median_secs(args.reps, || sampler.fill(&mut buf));
-    let zero = T::from_f64_lossy(0.0);
+    let zero = T::of(0.0);
     let memset = n / median_secs(args.reps, || {
         buf.par_chunks_mut(PARALLEL_CHUNK)
             .for_each(|chunk| chunk.fill(zero))
     });
-    let (lo, hi) = match law.support() {
-        s if s.low.is_finite() && s.high.is_finite() => (s.low, s.high),
-        _ => (-1.0, 1.0),
-    };
+    // One generator per chunk, seeded by the chunk's index: the same parallel advantage as
+    // the sampler's.
     let baseline_fill = |buf: &mut [T]| {
         buf.par_chunks_mut(PARALLEL_CHUNK)
             .enumerate()
-            .for_each(|(i, chunk)| rand_distr_fill(baseline, lo, hi, i as u64, chunk))
+            .for_each(|(i, chunk)| rand_distr_fill(baseline, &mut generator(i as u64), chunk))
     };
     let rand_distr = n / median_secs(args.reps, || baseline_fill(&mut buf));
     Ok(BenchRow {
@@ -254,45 +220,6 @@ where
         vs_memset: ours / memset,
         vs_rand_distr: ours / rand_distr,
     })
-}
-
-/// The per-element `rand_distr` loop over one chunk, with a generator seeded from the chunk
-/// index.
-fn rand_distr_fill<T: BaselineFloat>(
-    baseline: Baseline,
-    lo: f64,
-    hi: f64,
-    chunk: u64,
-    out: &mut [T],
-) where
-    StandardNormal: rand_distr::Distribution<T>,
-{
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(chunk);
-    match baseline {
-        Baseline::Uniform => {
-            let Ok(uniform) = Uniform::new(T::from_f64_lossy(lo), T::from_f64_lossy(hi)) else {
-                return;
-            };
-            for x in out.iter_mut() {
-                *x = rng.sample(&uniform);
-            }
-        }
-        Baseline::Normal => {
-            for x in out.iter_mut() {
-                *x = rng.sample(StandardNormal);
-            }
-        }
-        Baseline::Truncated => {
-            for x in out.iter_mut() {
-                *x = loop {
-                    let z: T = rng.sample(StandardNormal);
-                    if z.abs_le(hi) {
-                        break z;
-                    }
-                };
-            }
-        }
-    }
 }
 
 /// Median wall time of `reps` calls of `f`, after one untimed warm-up call.

@@ -20,6 +20,8 @@
 //! The crate has no I/O; the `initspec` command line writes `.npy` and `.safetensors`, and
 //! `initspec-verify` holds samples from anywhere against the same laws.
 
+#[cfg(feature = "baseline")]
+pub mod baseline;
 pub mod error;
 pub mod fans;
 pub mod fill;

@@ -293,16 +293,13 @@ pub(crate) fn name_path(err: FormatError, path: &Path) -> FormatError {
 
 /// Number of elements of `shape`, or [`FormatError::ShapeOverflow`].
 pub(crate) fn element_count(shape: &[usize]) -> Result<usize, FormatError> {
-    // As initspec::element_count: the non-zero dimensions must multiply within range even
-    // when a zero dimension empties the tensor.
-    let nonzero = shape
-        .iter()
-        .filter(|&&d| d != 0)
-        .try_fold(1usize, |n, &d| n.checked_mul(d))
+    // The core's count, so that a file and a scheme agree on which shapes exist.
+    initspec::element_count(shape)
+        .ok()
+        .and_then(|n| usize::try_from(n).ok())
         .ok_or_else(|| FormatError::ShapeOverflow {
             shape: shape.iter().map(|&d| d as u64).collect(),
-        })?;
-    Ok(if shape.contains(&0) { 0 } else { nonzero })
+        })
 }
 
 /// Bytes of data of `shape` in `dtype`, or [`FormatError::ShapeOverflow`].
@@ -479,5 +476,20 @@ mod tests {
         assert!(got.iter().enumerate().all(|(i, &v)| v == i as f64));
         let short = read_values(&mut &bytes[..8], 3, Dtype::F32, false);
         assert!(matches!(short, Err(FormatError::ReadFailed { .. })));
+    }
+}
+
+/// Tiny deterministic generator (Marsaglia's xorshift64) for the readers' corruption corpora.
+#[cfg(test)]
+pub(crate) struct XorShift(pub(crate) u64);
+
+#[cfg(test)]
+impl XorShift {
+    /// The next state: `x ^= x << 13; x ^= x >> 7; x ^= x << 17`.
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
     }
 }

@@ -611,6 +611,7 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::XorShift;
     use std::io::Cursor;
 
     /// A complete little-endian C-order `.npy` file from our writer's header.
@@ -971,18 +972,6 @@ mod tests {
         v[12] = 0xff;
         let e = read_bytes(&v).unwrap_err();
         assert!(e.to_string().contains("UTF-8"), "{e}");
-    }
-
-    /// Tiny deterministic generator for the corruption corpus.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
     }
 
     fn check_consistent(result: &Result<TensorData, FormatError>) {

@@ -443,6 +443,7 @@ pub fn read_file_header(path: &Path) -> Result<SafetensorsHeader, FormatError> {
 mod tests {
     use super::super::TensorWriter;
     use super::*;
+    use crate::format::XorShift;
     use ::safetensors as reference;
     use half::{bf16, f16};
     use std::io::Cursor;
@@ -868,18 +869,6 @@ mod tests {
             e.to_string().contains("/nonexistent-dir/w.safetensors"),
             "{e}"
         );
-    }
-
-    /// Tiny deterministic generator for the corruption corpus.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
     }
 
     #[test]
