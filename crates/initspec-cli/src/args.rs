@@ -2,14 +2,14 @@
 
 use initspec::{Layout, Scheme};
 
-use crate::error::CliError;
+use anyhow::anyhow;
 
 /// Parses `--shape`: comma-separated dimensions (`256,784`, `64,3,7,7`); an empty string or
 /// `scalar` is a rank-0 tensor. Dimensions may be 0 (an empty tensor).
 ///
 /// # Errors
 /// A dimension that is not a non-negative integer.
-pub fn parse_shape(text: &str) -> Result<Vec<usize>, CliError> {
+pub fn parse_shape(text: &str) -> anyhow::Result<Vec<usize>> {
     let trimmed = text
         .trim()
         .trim_start_matches('[')
@@ -22,10 +22,10 @@ pub fn parse_shape(text: &str) -> Result<Vec<usize>, CliError> {
         .split(',')
         .map(|dim| {
             dim.trim().parse::<usize>().map_err(|_| {
-                CliError::new(format!(
+                anyhow!(
                     "invalid --shape `{text}`: `{}` is not a non-negative integer (write e.g. 256,784)",
                     dim.trim()
-                ))
+                )
             })
         })
         .collect()
@@ -35,18 +35,18 @@ pub fn parse_shape(text: &str) -> Result<Vec<usize>, CliError> {
 ///
 /// # Errors
 /// The grammar's error, prefixed with the option.
-pub fn parse_scheme(text: &str) -> Result<Scheme, CliError> {
+pub fn parse_scheme(text: &str) -> anyhow::Result<Scheme> {
     text.parse()
-        .map_err(|e: initspec::Error| CliError::new(format!("invalid --scheme: {e}")))
+        .map_err(|e: initspec::Error| anyhow!("invalid --scheme: {e}"))
 }
 
 /// Parses `--layout`.
 ///
 /// # Errors
 /// An unknown layout.
-pub fn parse_layout(text: &str) -> Result<Layout, CliError> {
+pub fn parse_layout(text: &str) -> anyhow::Result<Layout> {
     text.parse()
-        .map_err(|e: initspec::Error| CliError::new(format!("invalid --layout: {e}")))
+        .map_err(|e: initspec::Error| anyhow!("invalid --layout: {e}"))
 }
 
 #[cfg(test)]
@@ -62,7 +62,7 @@ mod tests {
         assert_eq!(parse_shape("scalar").unwrap(), Vec::<usize>::new());
         for bad in ["2,a", "-1,3", "2,,3", "1.5", "2x3"] {
             let err = parse_shape(bad).unwrap_err();
-            assert!(err.message().contains("--shape"), "{bad}");
+            assert!(err.to_string().contains("--shape"), "{bad}");
         }
     }
 }

@@ -8,9 +8,9 @@ use initspec_verify::check::is_exact;
 use serde::Serialize;
 
 use crate::args::{parse_layout, parse_scheme};
-use crate::error::CliError;
 use crate::input::{TensorArgs, load};
 use crate::output::{Outcome, outln};
+use anyhow::anyhow;
 
 /// Arguments of `initspec audit`.
 #[derive(clap::Args, Debug)]
@@ -49,15 +49,12 @@ fn word(pass: bool) -> &'static str {
 ///
 /// # Errors
 /// Unreadable input, a bad scheme or layout, a scheme that cannot apply to the shape.
-pub fn run(args: &AuditArgs) -> Result<Outcome, CliError> {
+pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
     let mut out = String::new();
     let scheme = parse_scheme(&args.scheme)?;
     let layout = parse_layout(&args.input.layout)?;
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
-        return Err(CliError::new(format!(
-            "--alpha must lie in (0, 1), got {}",
-            args.alpha
-        )));
+        return Err(anyhow!("--alpha must lie in (0, 1), got {}", args.alpha));
     }
     args.input.check_groups()?;
     let loaded = load(&args.input.file, args.input.tensor.as_deref())?;
@@ -88,11 +85,11 @@ pub fn run(args: &AuditArgs) -> Result<Outcome, CliError> {
                     .name
                     .as_deref()
                     .map_or(String::new(), |n| format!(" tensor {n:?}"));
-                return Err(CliError::new(format!(
+                return Err(anyhow!(
                     "cannot audit {}{which} (shape {:?}) as {scheme}: {e}",
                     args.input.file.display(),
                     tensor.data.shape()
-                )));
+                ));
             }
         };
         audits.push((tensor.name.as_deref(), result));
@@ -102,11 +99,11 @@ pub fn run(args: &AuditArgs) -> Result<Outcome, CliError> {
             .iter()
             .map(|(n, r)| format!("{n:?} ({r})"))
             .collect();
-        return Err(CliError::new(format!(
+        return Err(anyhow!(
             "no tensor of {} can be audited as {scheme}: {}",
             args.input.file.display(),
             reasons.join("; ")
-        )));
+        ));
     }
     let pass = audits.iter().all(|(_, a)| a.verdict.pass);
     let skipped_json: Vec<serde_json::Value> = skipped
@@ -136,13 +133,8 @@ pub fn run(args: &AuditArgs) -> Result<Outcome, CliError> {
                 "tensors": entries,
                 "skipped": skipped_json,
             }))
-        }
-        .map_err(|e| CliError::new(e.to_string()))?;
-        outln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&value).map_err(|e| CliError::new(e.to_string()))?
-        );
+        }?;
+        outln!(out, "{}", serde_json::to_string_pretty(&value)?);
     } else {
         for (name, a) in &audits {
             print_report(&mut out, &file, *name, a);

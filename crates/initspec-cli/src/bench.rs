@@ -19,9 +19,9 @@ use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::CliError;
 use crate::limits;
 use crate::output::Outcome;
+use anyhow::anyhow;
 
 /// Largest accepted `--size`: 2³⁰ elements (8 GiB in f64).
 const MAX_SIZE: usize = 1 << 30;
@@ -98,11 +98,11 @@ pub struct BenchReport {
 /// # Errors
 /// A zero or too large `--size`, zero `--threads` or `--reps`, or a thread pool that cannot
 /// be started.
-pub fn run(args: &BenchArgs) -> Result<Outcome, CliError> {
+pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
     let report = measure(args)?;
     let text = if args.json {
-        let mut text = serde_json::to_string_pretty(&report)
-            .map_err(|e| CliError::new(format!("cannot write JSON: {e}")))?;
+        let mut text =
+            serde_json::to_string_pretty(&report).map_err(|e| anyhow!("cannot write JSON: {e}"))?;
         text.push('\n');
         text
     } else {
@@ -115,7 +115,7 @@ pub fn run(args: &BenchArgs) -> Result<Outcome, CliError> {
 ///
 /// # Errors
 /// As [`run`].
-pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
+pub fn measure(args: &BenchArgs) -> anyhow::Result<BenchReport> {
     limits::in_range("--size", args.size, 1, MAX_SIZE)?;
     limits::in_range("--reps", args.reps, 1, limits::MAX_REPS)?;
     let max_threads = match limits::threads(args.threads)? {
@@ -138,7 +138,7 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
                 .num_threads(n)
                 .build()
                 .map(|pool| (n, pool))
-                .map_err(|e| CliError::new(format!("cannot start {n} threads: {e}")))
+                .map_err(|e| anyhow!("cannot start {n} threads: {e}"))
         })
         .collect::<Result<Vec<_>, _>>()?;
 
@@ -161,7 +161,7 @@ pub fn measure(args: &BenchArgs) -> Result<BenchReport, CliError> {
     let mut results = Vec::new();
     for dtype in ["f32", "f64"] {
         for (name, law, baseline) in laws {
-            let law: Law = law.parse().map_err(CliError::from)?;
+            let law: Law = law.parse()?;
             for (threads, pool) in &pools {
                 let kernel = format!("{name}_{dtype}");
                 let row = pool.install(|| match dtype {
@@ -189,7 +189,7 @@ fn measure_one<T: BaselineFloat>(
     baseline: Baseline,
     threads: usize,
     args: &BenchArgs,
-) -> Result<BenchRow, CliError>
+) -> anyhow::Result<BenchRow>
 where
     StandardNormal: rand_distr::Distribution<T>,
 {
@@ -379,9 +379,12 @@ mod tests {
             let mut huge = args(16, None);
             huge.reps = reps;
             let e = measure(&huge).unwrap_err();
-            assert!(e.message().starts_with("--reps must be between"), "{e}");
+            assert!(e.to_string().starts_with("--reps must be between"), "{e}");
         }
         let e = measure(&args(16, Some(limits::MAX_THREADS + 1))).unwrap_err();
-        assert!(e.message().starts_with("--threads must be between"), "{e}");
+        assert!(
+            e.to_string().starts_with("--threads must be between"),
+            "{e}"
+        );
     }
 }

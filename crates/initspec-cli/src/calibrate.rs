@@ -14,9 +14,9 @@ use initspec_verify::calibrate::{
     DEFAULT_TRIALS, calibrate,
 };
 
-use crate::error::CliError;
 use crate::limits;
 use crate::output::{Outcome, out, outln};
+use anyhow::anyhow;
 
 /// Arguments of `initspec calibrate`.
 #[derive(clap::Args, Debug)]
@@ -49,16 +49,13 @@ pub struct CalibrateArgs {
 ///
 /// # Errors
 /// `--trials` or `--samples` is 0, `--alpha` is not in (0, 1), or `--threads` is 0.
-pub fn run(args: &CalibrateArgs) -> Result<Outcome, CliError> {
+pub fn run(args: &CalibrateArgs) -> anyhow::Result<Outcome> {
     let mut out = String::new();
     limits::in_range("--trials", args.trials, 1, limits::MAX_TRIALS)?;
     limits::threads(args.threads)?;
     limits::in_range("--samples", args.samples, 2, crate::verify::MAX_SAMPLES)?;
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
-        return Err(CliError::new(format!(
-            "--alpha must lie in (0, 1), got {}",
-            args.alpha
-        )));
+        return Err(anyhow!("--alpha must lie in (0, 1), got {}", args.alpha));
     }
     limits::check_memory(
         "calibrate",
@@ -71,11 +68,11 @@ pub fn run(args: &CalibrateArgs) -> Result<Outcome, CliError> {
         seed: args.seed,
     };
     let started = Instant::now();
-    let calibration =
-        limits::with_threads(args.threads, || calibrate(&config).map_err(CliError::from))?;
+    let calibration = limits::with_threads(args.threads, || {
+        calibrate(&config).map_err(anyhow::Error::from)
+    })?;
     if args.json {
-        let text =
-            serde_json::to_string_pretty(&calibration).map_err(|e| CliError::new(e.to_string()))?;
+        let text = serde_json::to_string_pretty(&calibration)?;
         outln!(out, "{text}");
     } else {
         print_table(&mut out, &calibration, started.elapsed().as_secs_f64());

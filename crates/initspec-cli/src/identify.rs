@@ -4,7 +4,6 @@ use initspec_verify::identify::{Candidate, identify};
 use serde::Serialize;
 
 use crate::args::parse_layout;
-use crate::error::CliError;
 use crate::input::{TensorArgs, load};
 use crate::output::{Outcome, outln};
 
@@ -36,7 +35,7 @@ struct IdentifyJson<'a> {
 ///
 /// # Errors
 /// Unreadable input or a bad layout.
-pub fn run(args: &IdentifyArgs) -> Result<Outcome, CliError> {
+pub fn run(args: &IdentifyArgs) -> anyhow::Result<Outcome> {
     let mut out = String::new();
     let layout = parse_layout(&args.input.layout)?;
     args.input.check_groups()?;
@@ -73,13 +72,8 @@ pub fn run(args: &IdentifyArgs) -> Result<Outcome, CliError> {
                 "tensors": entries,
                 "skipped": skipped,
             }))
-        }
-        .map_err(|e| CliError::new(e.to_string()))?;
-        outln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&value).map_err(|e| CliError::new(e.to_string()))?
-        );
+        }?;
+        outln!(out, "{}", serde_json::to_string_pretty(&value)?);
         return Ok(Outcome::success(out));
     }
     for (tensor, candidates) in &documents {

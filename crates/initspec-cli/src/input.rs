@@ -6,9 +6,9 @@ use initspec::{Fans, Layout};
 use initspec_verify::sample::Sample;
 use initspec_verify::storage::Storage;
 
-use crate::error::CliError;
 use crate::format::{Dtype, TensorData, TensorFormat, npy, read_tensor, safetensors};
 use crate::limits;
+use anyhow::anyhow;
 
 /// The file, tensor and layout arguments shared by `audit` and `identify`.
 #[derive(clap::Args, Debug)]
@@ -31,7 +31,7 @@ impl TensorArgs {
     ///
     /// # Errors
     /// `--groups 0`.
-    pub fn check_groups(&self) -> Result<(), CliError> {
+    pub fn check_groups(&self) -> anyhow::Result<()> {
         limits::at_least("--groups", self.groups, 1).map(drop)
     }
 
@@ -42,7 +42,7 @@ impl TensorArgs {
     ///
     /// # Errors
     /// The fan error, naming the tensor and its shape.
-    pub fn check_layout(&self, tensor: &LoadedTensor, layout: &Layout) -> Result<(), CliError> {
+    pub fn check_layout(&self, tensor: &LoadedTensor, layout: &Layout) -> anyhow::Result<()> {
         let shape = tensor.data.shape();
         if shape.len() < 2 {
             return Ok(());
@@ -54,11 +54,11 @@ impl TensorArgs {
                     .name
                     .as_deref()
                     .map_or(String::new(), |n| format!(" tensor {n:?}"));
-                Err(CliError::new(format!(
+                Err(anyhow!(
                     "invalid --layout {layout} or --groups {} for {}{which} of shape {shape:?}: {e}",
                     self.groups,
                     self.file.display()
-                )))
+                ))
             }
         }
     }
@@ -128,9 +128,9 @@ pub const ANALYSIS_BYTES_PER_VALUE: usize = 17;
 /// Anything that is not a regular file, an unreadable, truncated or malformed file, a file
 /// with no tensor to examine, a named tensor that is missing, empty or not floating-point,
 /// tensors that need more memory than this process can allocate: one line naming the file.
-pub fn load(path: &Path, name: Option<&str>) -> Result<Loaded, CliError> {
+pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
     let fail = |e: crate::format::FormatError| {
-        CliError::new(format!("cannot read {}: {e}", path.display()))
+        anyhow::Error::new(e).context(format!("cannot read {}", path.display()))
     };
     let format = TensorFormat::from_path(path).map_err(fail)?;
     let mut skipped = Vec::new();
@@ -138,10 +138,10 @@ pub fn load(path: &Path, name: Option<&str>) -> Result<Loaded, CliError> {
     let mut values = 0usize;
     match (format, name) {
         (TensorFormat::Npy, Some(_)) => {
-            return Err(CliError::new(format!(
+            return Err(anyhow!(
                 "--tensor names a tensor inside a .safetensors file, but {} is a .npy file",
                 path.display()
-            )));
+            ));
         }
         (TensorFormat::Npy, None) => {
             let header = npy::read_file_header(path).map_err(fail)?;
@@ -151,19 +151,16 @@ pub fn load(path: &Path, name: Option<&str>) -> Result<Loaded, CliError> {
         (TensorFormat::Safetensors, _) => {
             let header = safetensors::read_file_header(path).map_err(fail)?;
             if header.tensors().is_empty() {
-                return Err(CliError::new(format!(
-                    "{} holds no tensors",
-                    path.display()
-                )));
+                return Err(anyhow!("{} holds no tensors", path.display()));
             }
             if let Some(n) = name {
                 let info = header.select(Some(n)).map_err(fail)?;
                 if info.dtype().is_none() {
-                    return Err(CliError::new(format!(
+                    return Err(anyhow!(
                         "cannot read {} tensor {n:?}: its dtype {} is not a floating-point type (f16, bf16, f32, f64)",
                         path.display(),
                         info.dtype_name()
-                    )));
+                    ));
                 }
                 values = nonempty(path, Some(n), info.shape())?;
                 chosen.push(Some(n.to_string()));
@@ -199,11 +196,11 @@ pub fn load(path: &Path, name: Option<&str>) -> Result<Loaded, CliError> {
                         .iter()
                         .map(|s| format!("{:?} ({})", s.name, s.reason))
                         .collect();
-                    return Err(CliError::new(format!(
+                    return Err(anyhow!(
                         "{} holds no floating-point tensor with values to examine: {}",
                         path.display(),
                         reasons.join("; ")
-                    )));
+                    ));
                 }
             }
         }
@@ -218,25 +215,22 @@ pub fn load(path: &Path, name: Option<&str>) -> Result<Loaded, CliError> {
             let data = read_tensor(path, n.as_deref()).map_err(fail)?;
             Ok(LoadedTensor { name: n, data })
         })
-        .collect::<Result<_, CliError>>()?;
+        .collect::<anyhow::Result<_>>()?;
     Ok(Loaded { tensors, skipped })
 }
 
 /// The number of values of `shape`, or an error when it is 0: an empty tensor has nothing to
 /// test, and a verdict on it would mean nothing.
-fn nonempty(path: &Path, name: Option<&str>, shape: &[usize]) -> Result<usize, CliError> {
+fn nonempty(path: &Path, name: Option<&str>, shape: &[usize]) -> anyhow::Result<usize> {
     match crate::format::element_count(shape) {
         Ok(n) if n > 0 => Ok(n),
         Ok(_) => {
             let which = name.map_or(String::new(), |n| format!(" tensor {n:?}"));
-            Err(CliError::new(format!(
+            Err(anyhow!(
                 "{}{which} is empty (shape {shape:?}): there is nothing to test",
                 path.display()
-            )))
+            ))
         }
-        Err(e) => Err(CliError::new(format!(
-            "cannot read {}: {e}",
-            path.display()
-        ))),
+        Err(e) => Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display()))),
     }
 }

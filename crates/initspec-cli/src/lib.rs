@@ -1,22 +1,24 @@
-//! The `initspec` command line, as a library: tensor file formats and the commands.
+//! The `initspec` command line. The binary (`src/main.rs`) calls [`main`]; every command
+//! lives in its own private module beside its arguments, and returns its report and exit
+//! status (0 success / conforms, 1 does not conform) or an error (exit 2, one line).
 //!
-//! The binary (`src/main.rs`) only parses arguments and maps results to exit codes:
-//! 0 success / conforms, 1 does not conform, 2 usage or input error.
+//! Public beyond [`main`] only: [`args`], the parsers of command-line values, and [`format`],
+//! the tensor file formats, for the fuzz targets and the integration tests.
 
 pub mod args;
-pub mod audit;
-pub mod bench;
-pub mod calibrate;
-pub mod error;
+mod audit;
+mod bench;
+mod calibrate;
+mod cli;
 pub mod format;
-pub mod identify;
-pub mod input;
-pub mod limits;
-pub mod output;
-pub mod propagate;
-pub mod sample;
-pub mod signals;
-pub mod svg;
-pub mod verify;
+mod identify;
+mod input;
+mod limits;
+mod output;
+mod propagate;
+mod sample;
+mod signals;
+mod svg;
+mod verify;
 
-pub use error::CliError;
+pub use cli::main;

@@ -17,7 +17,7 @@
 
 use std::fmt;
 
-use crate::error::CliError;
+use anyhow::anyhow;
 
 /// Most worker threads any command starts. Threads change the speed, never a result, and a
 /// rayon worker reserves a 2 MiB stack: 1024 workers already reserve 2 GiB of address space
@@ -61,11 +61,11 @@ impl fmt::Display for Bytes {
 ///
 /// # Errors
 /// One line naming the option, the value and the allowed range.
-pub fn in_range(option: &str, value: usize, min: usize, max: usize) -> Result<usize, CliError> {
+pub fn in_range(option: &str, value: usize, min: usize, max: usize) -> anyhow::Result<usize> {
     if value < min || value > max {
-        return Err(CliError::new(format!(
+        return Err(anyhow!(
             "{option} must be between {min} and {max}, got {value}"
-        )));
+        ));
     }
     Ok(value)
 }
@@ -74,11 +74,9 @@ pub fn in_range(option: &str, value: usize, min: usize, max: usize) -> Result<us
 ///
 /// # Errors
 /// One line naming the option, the value and the minimum.
-pub fn at_least(option: &str, value: usize, min: usize) -> Result<usize, CliError> {
+pub fn at_least(option: &str, value: usize, min: usize) -> anyhow::Result<usize> {
     if value < min {
-        return Err(CliError::new(format!(
-            "{option} must be at least {min}, got {value}"
-        )));
+        return Err(anyhow!("{option} must be at least {min}, got {value}"));
     }
     Ok(value)
 }
@@ -87,7 +85,7 @@ pub fn at_least(option: &str, value: usize, min: usize) -> Result<usize, CliErro
 ///
 /// # Errors
 /// 0 or more than [`MAX_THREADS`].
-pub fn threads(value: Option<usize>) -> Result<Option<usize>, CliError> {
+pub fn threads(value: Option<usize>) -> anyhow::Result<Option<usize>> {
     value
         .map(|n| in_range("--threads", n, 1, MAX_THREADS))
         .transpose()
@@ -100,14 +98,14 @@ pub fn threads(value: Option<usize>) -> Result<Option<usize>, CliError> {
 /// A bad `--threads`, a pool that cannot start, or the error of `work`.
 pub fn with_threads<T: Send>(
     threads: Option<usize>,
-    work: impl FnOnce() -> Result<T, CliError> + Send,
-) -> Result<T, CliError> {
+    work: impl FnOnce() -> anyhow::Result<T> + Send,
+) -> anyhow::Result<T> {
     match self::threads(threads)? {
         None => work(),
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build()
-            .map_err(|e| CliError::new(format!("cannot start {n} threads: {e}")))?
+            .map_err(|e| anyhow!("cannot start {n} threads: {e}"))?
             .install(work),
     }
 }
@@ -157,7 +155,7 @@ fn kib_field(text: &str, key: &str) -> Option<u64> {
 ///
 /// # Errors
 /// One line: what needs the memory, how much, and how much there is.
-pub fn check_memory(what: &str, bytes: Option<u64>) -> Result<(), CliError> {
+pub fn check_memory(what: &str, bytes: Option<u64>) -> anyhow::Result<()> {
     check_memory_against(what, bytes, memory_budget())
 }
 
@@ -169,16 +167,16 @@ pub fn check_memory_against(
     what: &str,
     bytes: Option<u64>,
     budget: Option<u64>,
-) -> Result<(), CliError> {
+) -> anyhow::Result<()> {
     match (bytes, budget) {
-        (None, _) => Err(CliError::new(format!(
+        (None, _) => Err(anyhow!(
             "{what} needs more memory than any machine has (the size overflows 64 bits)"
-        ))),
-        (Some(need), Some(have)) if need > have => Err(CliError::new(format!(
+        )),
+        (Some(need), Some(have)) if need > have => Err(anyhow!(
             "{what} needs {} of memory, but this process can allocate only {} more",
             Bytes(need),
             Bytes(have)
-        ))),
+        )),
         _ => Ok(()),
     }
 }
@@ -194,16 +192,16 @@ pub fn bytes_of(count: usize, bytes_each: usize) -> Option<u64> {
 ///
 /// # Errors
 /// "`what` needs N GiB" when the allocation fails.
-pub fn try_vec<T: Clone>(what: &str, len: usize, value: T) -> Result<Vec<T>, CliError> {
+pub fn try_vec<T: Clone>(what: &str, len: usize, value: T) -> anyhow::Result<Vec<T>> {
     let mut v = Vec::new();
     if v.try_reserve_exact(len).is_err() {
-        return Err(CliError::new(format!(
+        return Err(anyhow!(
             "{what} needs {} of memory, which cannot be allocated",
             bytes_of(len, std::mem::size_of::<T>()).map_or_else(
                 || "more than 2^64 bytes".to_string(),
                 |b| Bytes(b).to_string()
             )
-        )));
+        ));
     }
     v.resize(len, value);
     Ok(v)
@@ -228,10 +226,10 @@ mod tests {
         assert_eq!(in_range("--reps", 1, 1, 10).unwrap(), 1);
         assert_eq!(in_range("--reps", 10, 1, 10).unwrap(), 10);
         let e = in_range("--reps", 0, 1, 10).unwrap_err();
-        assert_eq!(e.message(), "--reps must be between 1 and 10, got 0");
+        assert_eq!(e.to_string(), "--reps must be between 1 and 10, got 0");
         assert!(in_range("--reps", 11, 1, 10).is_err());
         assert_eq!(
-            at_least("--groups", 0, 1).unwrap_err().message(),
+            at_least("--groups", 0, 1).unwrap_err().to_string(),
             "--groups must be at least 1, got 0"
         );
         assert_eq!(at_least("--groups", 3, 1).unwrap(), 3);
@@ -247,11 +245,11 @@ mod tests {
         assert!(check_memory_against("x", Some(10), None).is_ok());
         let e = check_memory_against("the audit", Some(3 << 30), Some(1 << 30)).unwrap_err();
         assert_eq!(
-            e.message(),
+            e.to_string(),
             "the audit needs 3.0 GiB of memory, but this process can allocate only 1.0 GiB more"
         );
         let e = check_memory_against("the audit", None, Some(1)).unwrap_err();
-        assert!(e.message().contains("overflows"), "{}", e.message());
+        assert!(e.to_string().contains("overflows"), "{}", e.to_string());
         assert_eq!(bytes_of(usize::MAX, 2), None);
         assert_eq!(bytes_of(3, 8), Some(24));
     }
@@ -269,9 +267,9 @@ mod tests {
     fn impossible_vectors_are_errors() {
         let e = try_vec("the buffer", usize::MAX / 2, 0u64).unwrap_err();
         assert!(
-            e.message().starts_with("the buffer needs"),
+            e.to_string().starts_with("the buffer needs"),
             "{}",
-            e.message()
+            e.to_string()
         );
         assert_eq!(try_vec("v", 3, 1u8).unwrap(), vec![1, 1, 1]);
     }

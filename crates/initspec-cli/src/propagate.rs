@@ -18,10 +18,10 @@ use initspec_nn::{
 };
 use serde_json::{Value, json};
 
-use crate::error::CliError;
 use crate::limits;
 use crate::output::{Outcome, outln};
 use crate::svg;
+use anyhow::anyhow;
 
 /// Rows of the input batch when `--batch` is not given (the classic experiment's 1000).
 pub const DEFAULT_BATCH: usize = 1000;
@@ -114,22 +114,22 @@ pub struct PropagateReport {
 /// Parses `--widths`: comma-separated positive integers, at least two.
 ///
 /// # Errors
-/// A [`CliError`] for an empty list, a single width, a zero or a non-integer.
-pub fn parse_widths(text: &str) -> Result<Vec<usize>, CliError> {
+/// An error for an empty list, a single width, a zero or a non-integer.
+pub fn parse_widths(text: &str) -> anyhow::Result<Vec<usize>> {
     let widths = text
         .split(',')
         .map(|w| match w.trim().parse::<usize>() {
             Ok(v) if v > 0 => Ok(v),
-            _ => Err(CliError::new(format!(
+            _ => Err(anyhow!(
                 "invalid --widths `{text}`: `{}` is not a positive integer (write e.g. 500,300,100)",
                 w.trim()
-            ))),
+            )),
         })
         .collect::<Result<Vec<_>, _>>()?;
     if widths.len() < 2 {
-        return Err(CliError::new(format!(
+        return Err(anyhow!(
             "invalid --widths `{text}`: give the input width and at least one layer width"
-        )));
+        ));
     }
     limits::in_range(
         "the number of layers in --widths",
@@ -163,28 +163,28 @@ impl PropagateRequest {
     ///
     /// # Errors
     /// An unknown scheme or activation, depth or width 0, bad `--widths`, batch 0.
-    pub fn from_args(args: &PropagateArgs) -> Result<PropagateRequest, CliError> {
+    pub fn from_args(args: &PropagateArgs) -> anyhow::Result<PropagateRequest> {
         let scheme: Scheme = args
             .init
             .parse()
-            .map_err(|e: initspec::Error| CliError::new(format!("invalid --init: {e}")))?;
+            .map_err(|e: initspec::Error| anyhow!("invalid --init: {e}"))?;
         let activation: Activation = args
             .activation
             .parse()
-            .map_err(|e| CliError::new(format!("invalid --activation: {e}")))?;
+            .map_err(|e| anyhow!("invalid --activation: {e}"))?;
         let widths = match (&args.widths, args.depth, args.width) {
             (Some(text), _, _) => parse_widths(text)?,
             (None, Some(depth), Some(width)) => {
                 let depth = limits::in_range("--depth", depth, 1, limits::MAX_DEPTH)?;
                 if width == 0 {
-                    return Err(CliError::new("--width must be at least 1"));
+                    return Err(anyhow!("--width must be at least 1"));
                 }
                 vec![width; depth + 1]
             }
-            _ => return Err(CliError::new("give --depth and --width, or --widths")),
+            _ => return Err(anyhow!("give --depth and --width, or --widths")),
         };
         if args.batch == 0 {
-            return Err(CliError::new("--batch must be at least 1"));
+            return Err(anyhow!("--batch must be at least 1"));
         }
         limits::check_memory(
             "propagate",
@@ -206,15 +206,12 @@ impl PropagateRequest {
 ///
 /// # Errors
 /// A scheme that does not resolve for a layer's shape.
-pub fn propagate(
-    request: &PropagateRequest,
-    keep_posts: bool,
-) -> Result<PropagateReport, CliError> {
+pub fn propagate(request: &PropagateRequest, keep_posts: bool) -> anyhow::Result<PropagateReport> {
     let widths = &request.widths;
-    let nn_error = |e: initspec_nn::NnError| CliError::new(e.to_string());
+    let nn_error = |e: initspec_nn::NnError| anyhow!(e);
     let laws = layer_laws(widths, |_| request.scheme).map_err(|e| match e {
         initspec_nn::NnError::Init { layer, source } => {
-            CliError::new(format!("invalid --init for layer {layer}: {source}"))
+            anyhow!("invalid --init for layer {layer}: {source}")
         }
         other => nn_error(other),
     })?;
@@ -502,7 +499,7 @@ pub fn figure(report: &PropagateReport) -> String {
 ///
 /// # Errors
 /// Any invalid option ([`PropagateRequest::from_args`]) or an unwritable plot path.
-pub fn run(args: &PropagateArgs) -> Result<Outcome, CliError> {
+pub fn run(args: &PropagateArgs) -> anyhow::Result<Outcome> {
     let request = PropagateRequest::from_args(args)?;
     if let Some(path) = &args.plot {
         svg::check_svg_path(path)?;
@@ -546,23 +543,23 @@ mod tests {
     #[test]
     fn bad_options_are_one_line_errors() {
         let mut a = args("he_normal", "swish");
-        assert!(run(&a).unwrap_err().message().contains("--activation"));
+        assert!(run(&a).unwrap_err().to_string().contains("--activation"));
         a.activation = "relu".into();
         a.init = "he_normal(x=1)".into();
-        assert!(run(&a).unwrap_err().message().contains("--init"));
+        assert!(run(&a).unwrap_err().to_string().contains("--init"));
         a.init = "he_normal".into();
         a.depth = Some(0);
-        assert!(run(&a).unwrap_err().message().contains("--depth"));
+        assert!(run(&a).unwrap_err().to_string().contains("--depth"));
         a.depth = Some(3);
         a.width = Some(0);
-        assert!(run(&a).unwrap_err().message().contains("--width"));
+        assert!(run(&a).unwrap_err().to_string().contains("--width"));
         a.width = Some(3);
         a.batch = 0;
-        assert!(run(&a).unwrap_err().message().contains("--batch"));
+        assert!(run(&a).unwrap_err().to_string().contains("--batch"));
         for bad in ["", "5", "5,0", "5,x", "5,,3", "-5,3"] {
             let e = parse_widths(bad).unwrap_err();
-            assert!(e.message().contains("--widths"), "{bad}: {e}");
-            assert!(!e.message().contains('\n'));
+            assert!(e.to_string().contains("--widths"), "{bad}: {e}");
+            assert!(!e.to_string().contains('\n'));
         }
         assert_eq!(parse_widths(" 8, 4 ,2").unwrap(), vec![8, 4, 2]);
     }

@@ -12,10 +12,10 @@ use half::{bf16, f16};
 use initspec::{Element, Fans, Law, Layout, Sampler, Scheme, Stream, element_count};
 
 use crate::args::{parse_layout, parse_scheme, parse_shape};
-use crate::error::CliError;
 use crate::format::{Dtype, FormatError, TensorWriter};
 use crate::limits;
 use crate::output::{Outcome, outln};
+use anyhow::{Context as _, anyhow};
 
 /// Arguments of `initspec sample`.
 #[derive(clap::Args, Debug)]
@@ -60,7 +60,7 @@ pub struct SampleArgs {
 ///
 /// # Errors
 /// As [`run`].
-pub fn command(args: &SampleArgs) -> Result<Outcome, CliError> {
+pub fn command(args: &SampleArgs) -> anyhow::Result<Outcome> {
     let request = SampleRequest {
         scheme: parse_scheme(&args.scheme)?,
         shape: parse_shape(&args.shape)?,
@@ -71,7 +71,7 @@ pub fn command(args: &SampleArgs) -> Result<Outcome, CliError> {
         dtype: args
             .dtype
             .parse::<Dtype>()
-            .map_err(|e| CliError::new(format!("invalid --dtype: {e}")))?,
+            .map_err(|e| anyhow!("invalid --dtype: {e}"))?,
         allow_lossy_dtype: args.allow_lossy_dtype,
         out: args.out.clone(),
     };
@@ -125,8 +125,6 @@ pub struct SampleRequest {
 pub struct SampleSummary {
     /// The law drawn, or `None` for an empty tensor (nothing to draw).
     pub law: Option<Law>,
-    /// Number of elements written.
-    pub elements: u64,
 }
 
 /// Resolves the law of the request: `None` for an empty tensor (after checking that the
@@ -134,7 +132,7 @@ pub struct SampleSummary {
 ///
 /// # Errors
 /// Fan and scheme errors (rank < 2 for a fan-based scheme, groups, overflow).
-pub fn resolve(request: &SampleRequest) -> Result<Option<Law>, CliError> {
+pub fn resolve(request: &SampleRequest) -> anyhow::Result<Option<Law>> {
     let elements = element_count(&request.shape)?;
     if elements == 0 {
         // Rank, layout and groups are checked even for an empty tensor; a zero fan is fine:
@@ -173,14 +171,14 @@ pub fn resolve(request: &SampleRequest) -> Result<Option<Law>, CliError> {
 ///
 /// # Errors
 /// The law, the dtype's step at `m` and what to do, in one line.
-pub fn representable(law: &Law, dtype: Dtype) -> Result<(), CliError> {
+pub fn representable(law: &Law, dtype: Dtype) -> anyhow::Result<()> {
     let storage = crate::input::storage_of(dtype);
     let std = law.std_dev();
     let mean = law.mean();
     let lossy = |detail: String| {
-        Err(CliError::new(format!(
+        Err(anyhow!(
             "{law} cannot be stored in {dtype}: {detail}; use a wider --dtype, or pass --allow-lossy-dtype to write it anyway"
-        )))
+        ))
     };
     if std == 0.0 || !std.is_finite() {
         if mean != 0.0 && storage.round(mean) == 0.0 {
@@ -243,15 +241,15 @@ pub const STRUCTURED_BYTES_PER_ELEMENT: usize = 64;
 pub const MAX_ORTHOGONAL_FLOPS: f64 = 1e13;
 
 /// Refuses random structured tensors that would not fit in memory or finish in minutes.
-fn check_structured_size(law: &Law, elements: u64) -> Result<(), CliError> {
+fn check_structured_size(law: &Law, elements: u64) -> anyhow::Result<()> {
     let random = matches!(
         law,
         Law::Orthogonal(_) | Law::DeltaOrthogonal(_) | Law::Sparse(_)
     );
     if random && elements > MAX_STRUCTURED_ELEMENTS {
-        return Err(CliError::new(format!(
+        return Err(anyhow!(
             "{law} on {elements} elements is computed whole in memory; initspec sample takes at most {MAX_STRUCTURED_ELEMENTS} elements for it"
-        )));
+        ));
     }
     if random {
         limits::check_memory(
@@ -270,9 +268,9 @@ fn check_structured_size(law: &Law, elements: u64) -> Result<(), CliError> {
         let (m, n) = (rows.max(cols) as f64, rows.min(cols) as f64);
         let flops = 4.0 * m * n * n - 4.0 / 3.0 * n * n * n;
         if flops > MAX_ORTHOGONAL_FLOPS {
-            return Err(CliError::new(format!(
+            return Err(anyhow!(
                 "{law} of a {rows}×{cols} matrix needs about {flops:.1e} floating-point operations (a QR and its Q); initspec sample refuses more than {MAX_ORTHOGONAL_FLOPS:e}"
-            )));
+            ));
         }
     }
     Ok(())
@@ -283,7 +281,7 @@ fn check_structured_size(law: &Law, elements: u64) -> Result<(), CliError> {
 /// # Errors
 /// Any scheme, shape, layout or file problem; a law whose values overflow the dtype
 /// (e.g. `normal(std=1e5)` in f16); nothing is left at the output path on error.
-pub fn run(request: &SampleRequest) -> Result<SampleSummary, CliError> {
+pub fn run(request: &SampleRequest) -> anyhow::Result<SampleSummary> {
     let law = resolve(request)?;
     let elements = element_count(&request.shape)?;
     let mut metadata = BTreeMap::new();
@@ -306,7 +304,7 @@ pub fn run(request: &SampleRequest) -> Result<SampleSummary, CliError> {
         &request.name,
         &metadata,
     )
-    .map_err(|e| CliError::new(format!("cannot write {}: {e}", request.out.display())))?;
+    .with_context(|| format!("cannot write {}", request.out.display()))?;
     if let Some(law) = &law {
         let sampler = Sampler::new(law, Stream::new(request.seed, &request.name));
         match request.dtype {
@@ -320,8 +318,8 @@ pub fn run(request: &SampleRequest) -> Result<SampleSummary, CliError> {
     }
     writer
         .finish()
-        .map_err(|e| CliError::new(format!("cannot write {}: {e}", request.out.display())))?;
-    Ok(SampleSummary { law, elements })
+        .with_context(|| format!("cannot write {}", request.out.display()))?;
+    Ok(SampleSummary { law })
 }
 
 /// Fills and writes the tensor chunk by chunk.
@@ -330,12 +328,12 @@ fn stream<T: Element>(
     elements: u64,
     writer: &mut TensorWriter,
     write: fn(&mut TensorWriter, &[T]) -> Result<(), FormatError>,
-) -> Result<(), CliError> {
+) -> anyhow::Result<()> {
     let chunk = CHUNK_ELEMENTS.min(usize::try_from(elements).unwrap_or(usize::MAX));
     let mut buffer = Vec::new();
     buffer
         .try_reserve_exact(chunk)
-        .map_err(|_| CliError::new("not enough memory for one chunk of the tensor"))?;
+        .map_err(|_| anyhow!("not enough memory for one chunk of the tensor"))?;
     buffer.resize(chunk, T::default());
     let mut start = 0u64;
     while start < elements {
@@ -343,15 +341,14 @@ fn stream<T: Element>(
         let part = &mut buffer[..len];
         sampler.fill_range(start, part);
         if let Some(i) = part.iter().position(|x| !x.to_f64().is_finite()) {
-            return Err(CliError::new(format!(
+            return Err(anyhow!(
                 "element {} of {} overflows {} (the law's values exceed its range); use a wider --dtype",
                 start + i as u64,
                 sampler.law(),
                 T::NAME
-            )));
+            ));
         }
-        write(writer, part)
-            .map_err(|e| CliError::new(format!("cannot write {}: {e}", writer.path().display())))?;
+        write(writer, part).with_context(|| format!("cannot write {}", writer.path().display()))?;
         start += len as u64;
     }
     Ok(())

@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::error::CliError;
 use crate::format::AtomicFile;
+use anyhow::anyhow;
 
 /// Bins of each layer's histogram.
 pub const HISTOGRAM_BINS: usize = 40;
@@ -361,7 +361,7 @@ fn chart(s: &mut String, top: f64, depth: usize, series: &[Series]) {
 ///
 /// # Errors
 /// Any other extension, or none.
-pub fn check_svg_path(path: &Path) -> Result<(), CliError> {
+pub fn check_svg_path(path: &Path) -> anyhow::Result<()> {
     let is_svg = path
         .extension()
         .and_then(|e| e.to_str())
@@ -369,18 +369,18 @@ pub fn check_svg_path(path: &Path) -> Result<(), CliError> {
     if is_svg {
         Ok(())
     } else {
-        Err(CliError::new(format!(
+        Err(anyhow!(
             "--plot {} must end in .svg: the figure is written as SVG",
             path.display()
-        )))
+        ))
     }
 }
 
 /// Writes `svg` to `path` atomically.
 ///
 /// # Errors
-/// A [`CliError`] naming the path when it cannot be written or does not end in `.svg`.
-pub fn write_svg(path: &Path, svg: &str) -> Result<(), CliError> {
+/// An error naming the path when it cannot be written or does not end in `.svg`.
+pub fn write_svg(path: &Path, svg: &str) -> anyhow::Result<()> {
     check_svg_path(path)?;
     let mut file = AtomicFile::create(path)?;
     file.write_all(svg.as_bytes())?;

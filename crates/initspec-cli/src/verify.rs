@@ -7,8 +7,8 @@ use std::time::Instant;
 use initspec_verify::conformance::{CASES, CaseReport, run_case};
 use serde::Serialize;
 
-use crate::error::CliError;
 use crate::output::{Outcome, outln};
+use anyhow::anyhow;
 
 /// Default number of samples per case: 2²⁰. At α = 1e-6 the variance check then detects a
 /// 2 % variance error with power > 0.999 for every law: the sample variance of a normal law
@@ -49,7 +49,7 @@ pub struct VerifyArgs {
 ///
 /// # Errors
 /// As [`run`], and a bad `--threads`.
-pub fn command(args: &VerifyArgs) -> Result<Outcome, CliError> {
+pub fn command(args: &VerifyArgs) -> anyhow::Result<Outcome> {
     crate::limits::with_threads(args.threads, || {
         run(args.samples, args.seed, args.alpha, args.json)
     })
@@ -101,7 +101,7 @@ fn word(pass: bool) -> &'static str {
 ///
 /// # Errors
 /// `samples` is 0, or `alpha` is not in (0, 1).
-pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> Result<Outcome, CliError> {
+pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> anyhow::Result<Outcome> {
     let mut out = String::new();
     crate::limits::in_range("--samples", samples, 1, MAX_SAMPLES)?;
     crate::limits::check_memory(
@@ -109,9 +109,7 @@ pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> Result<Outcome,
         crate::limits::bytes_of(samples, crate::input::ANALYSIS_BYTES_PER_VALUE),
     )?;
     if !(alpha > 0.0 && alpha < 1.0) {
-        return Err(CliError::new(format!(
-            "--alpha must lie in (0, 1), got {alpha}"
-        )));
+        return Err(anyhow!("--alpha must lie in (0, 1), got {alpha}"));
     }
     let started = Instant::now();
     let reports: Vec<CaseReport> = CASES
@@ -141,8 +139,7 @@ pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> Result<Outcome,
                 })
                 .collect(),
         };
-        let text =
-            serde_json::to_string_pretty(&report).map_err(|e| CliError::new(e.to_string()))?;
+        let text = serde_json::to_string_pretty(&report)?;
         outln!(out, "{text}");
     } else {
         print_table(

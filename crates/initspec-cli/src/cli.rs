@@ -1,0 +1,99 @@
+//! The command line: the commands, their parsing, and the exit status of a run.
+//!
+//! Exit codes: 0 success / conforms, 1 does not conform (audit, verify), 2 usage or input
+//! error, 128 + N when stopped by signal N (after removing any file it was writing). Every
+//! error is one line on standard error (the error and its context, joined by `: `); nothing
+//! panics on any input.
+
+use std::process::ExitCode;
+
+use crate::output::{Outcome, report_error};
+use crate::{audit, bench, calibrate, identify, propagate, sample, signals, verify};
+use clap::error::ErrorKind;
+use clap::{Parser, Subcommand};
+
+/// The reference implementation and auditor of neural-network weight initialization.
+#[derive(Parser, Debug)]
+#[command(name = "initspec", version, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Draw a scheme into a .npy or .safetensors file.
+    Sample(sample::SampleArgs),
+    /// Check every built-in scheme against its exact law (the conformance suite).
+    Verify(verify::VerifyArgs),
+    /// Hold weights from a .npy or .safetensors file against the scheme they claim.
+    Audit(audit::AuditArgs),
+    /// Say which known laws fit the weights in a file, best first.
+    Identify(identify::IdentifyArgs),
+    /// Measure the false-positive rate and power of each check of the audit.
+    Calibrate(calibrate::CalibrateArgs),
+    /// Run a unit-Gaussian batch through a freshly initialized dense stack and compare each
+    /// layer's statistics with the variance recursion.
+    Propagate(propagate::PropagateArgs),
+    /// Throughput of the fill kernels against memset and rand_distr, measured in the same run.
+    Bench(bench::BenchArgs),
+}
+
+/// Parses the arguments. `--help` and `--version` print in full (exit 0); every other parser
+/// error is one line naming the problem and pointing at `--help` (exit 2).
+fn parse() -> Result<Cli, ExitCode> {
+    Cli::try_parse().map_err(|error| match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let text = error.render().to_string();
+            Outcome::success(text).emit()
+        }
+        _ => {
+            report_error(&one_line(&error));
+            ExitCode::from(2)
+        }
+    })
+}
+
+/// The first line of clap's error, without its `error: ` prefix, and where to look next.
+fn one_line(error: &clap::Error) -> String {
+    if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "a command is needed: sample, verify, audit, identify, calibrate, propagate or bench (see initspec --help)".to_string();
+    }
+    let rendered = error.render().to_string();
+    let first = rendered
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    format!("{first} (see initspec --help)")
+}
+
+fn run(command: &Command) -> anyhow::Result<Outcome> {
+    match command {
+        Command::Sample(args) => sample::command(args),
+        Command::Verify(args) => verify::command(args),
+        Command::Audit(args) => audit::run(args),
+        Command::Identify(args) => identify::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
+        Command::Propagate(args) => propagate::run(args),
+        Command::Bench(args) => bench::run(args),
+    }
+}
+
+/// Runs `initspec` with the process's arguments and returns its exit status.
+pub fn main() -> ExitCode {
+    signals::remove_temporaries_on_termination();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
+    match run(&cli.command) {
+        Ok(outcome) => outcome.emit(),
+        Err(error) => {
+            // `{:#}`: the error and its context, outermost first, on one line.
+            report_error(&format!("{error:#}"));
+            ExitCode::from(2)
+        }
+    }
+}
