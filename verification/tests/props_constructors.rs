@@ -11,6 +11,14 @@ use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, RngSeed};
 use statrs::distribution::{ContinuousCDF, Normal as StatrsNormal};
 
+/// Saved failing cases, replayed before new ones. The path is absolute: cargo runs
+/// integration tests in the package directory, and proptest resolves a relative path
+/// against the working directory.
+const REGRESSIONS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/proptest-regressions/props_constructors.txt"
+);
+
 /// Smallest interval mass `TruncatedNormal::new` accepts (its documented threshold).
 const MIN_MASS: f64 = 1e-300;
 
@@ -135,7 +143,7 @@ proptest! {
     #![proptest_config(ProptestConfig {
         cases: 2000,
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "proptest-regressions/props_constructors.txt",
+            REGRESSIONS,
         ))),
         // Fixed: the suite must not change its cases from run to run.
         rng_seed: RngSeed::Fixed(0x1a175eed0001),

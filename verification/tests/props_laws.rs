@@ -10,6 +10,14 @@ use initspec_verify::storage::Storage;
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, RngSeed};
 
+/// Saved failing cases, replayed before new ones. The path is absolute: cargo runs
+/// integration tests in the package directory, and proptest resolves a relative path
+/// against the working directory.
+const REGRESSIONS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/proptest-regressions/props_laws.txt"
+);
+
 /// Relative tolerance of a variance against its closed form: a few roundings of √ and ².
 const VARIANCE_RTOL: f64 = 1e-12;
 
@@ -377,7 +385,7 @@ proptest! {
     #![proptest_config(ProptestConfig {
         cases: 1000,
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "proptest-regressions/props_laws.txt",
+            REGRESSIONS,
         ))),
         // Fixed: the suite must not change its cases from run to run.
         rng_seed: RngSeed::Fixed(0x1a175eed0002),
@@ -497,4 +505,14 @@ fn every_scheme_name_is_generated_by_arb_scheme() {
             "arb_scheme never generates {name}"
         );
     }
+}
+
+/// The saved cases are where proptest looks for them, so they replay on every run (a relative
+/// path would have resolved against the package directory and silently found nothing).
+#[test]
+fn saved_cases_are_found_and_replayed() {
+    let saved = std::fs::read_to_string(REGRESSIONS)
+        .unwrap_or_else(|e| panic!("{REGRESSIONS} is not readable: {e}"));
+    let cases = saved.lines().filter(|l| l.starts_with("cc ")).count();
+    assert!(cases >= 3, "{REGRESSIONS} holds {cases} saved cases");
 }

@@ -9,6 +9,14 @@ use initspec::{Element, Law, Sampler, Stream};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, RngSeed};
 
+/// Saved failing cases, replayed before new ones. The path is absolute: cargo runs
+/// integration tests in the package directory, and proptest resolves a relative path
+/// against the working directory.
+const REGRESSIONS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/proptest-regressions/props_streams.txt"
+);
+
 /// Largest tensor drawn: a bit over two parallel chunks, so that ranges cross chunk and
 /// tile boundaries and large fills go through rayon.
 const MAX_ELEMENTS: usize = 2 * initspec::fill::PARALLEL_CHUNK + 300;
@@ -93,7 +101,7 @@ proptest! {
     #![proptest_config(ProptestConfig {
         cases: 48,
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-            "proptest-regressions/props_streams.txt",
+            REGRESSIONS,
         ))),
         // Fixed: the suite must not change its cases from run to run.
         rng_seed: RngSeed::Fixed(0x1a175eed0003),
