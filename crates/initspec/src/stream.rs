@@ -86,14 +86,32 @@ mod tests {
 
     #[test]
     fn key_is_pinned() {
-        // Value stability: changing this is a value-breaking change (CHANGELOG.md).
-        let key = Stream::new(0, "weight").key();
-        assert_eq!(key, Stream::new(0, "weight").key());
+        // Value stability: changing this is a value-breaking change (CHANGELOG.md). The
+        // expected keys were computed outside this code, from the documented encoding, with
+        // Python's hashlib:
+        //   sha256(b"initspec/philox4x32-10/key/v1" + struct.pack("<QQ", seed, len(name))
+        //          + name)[:8] read as two little-endian u32.
+        assert_eq!(Stream::new(0, "weight").key(), [0xfbb7_b2c8, 0x67dc_6af6]);
+        assert_eq!(
+            Stream::new(42, "layer1.weight").key(),
+            [0x3863_b824, 0xdcac_3e32]
+        );
         let mut distinct = std::collections::HashSet::new();
         for seed in 0..200u64 {
             for name in ["w", "weight", "layer.0.weight", "ab", "abc"] {
                 assert!(distinct.insert(Stream::new(seed, name).key()));
             }
         }
+    }
+
+    #[test]
+    fn block_index_splits_into_low_and_high_counter_words() {
+        let stream = Stream::from_key([0xa409_3822, 0x299f_31d0]);
+        let block = (7_u64 << 32) | 5;
+        assert_eq!(
+            stream.block(block, 3),
+            philox4x32_10([5, 7, 3, 0], stream.key())
+        );
+        assert_ne!(stream.block(block, 3), stream.block(5, 3));
     }
 }
