@@ -315,7 +315,12 @@ fn identify_names_structured_tensors() {
             best.origin,
             best.p_value
         );
-        assert!(best.p_value >= 1e-3, "{scheme}: p = {}", best.p_value);
+        assert!(
+            best.p_value >= ALPHA,
+            "{scheme}: p = {} (α = {ALPHA}, seed {})",
+            best.p_value,
+            SEED + k as u64
+        );
     }
 }
 
@@ -326,7 +331,12 @@ fn audit_explains_the_missing_sign_fix() {
     let stream = Stream::new(SEED, "structured");
     let bad = orthogonal_without_sign_fix(&[256, 256], 1.0, &stream).unwrap();
     let scheme: Scheme = "orthogonal".parse().unwrap();
-    let report = audit(&Sample::new(&bad, &[256, 256], Storage::F64), &scheme, 1e-3).unwrap();
+    let report = audit(
+        &Sample::new(&bad, &[256, 256], Storage::F64),
+        &scheme,
+        ALPHA,
+    )
+    .unwrap();
     assert!(!report.verdict.pass);
     assert!(report.summary.contains("sign fix"), "{}", report.summary);
     let good = draw(
@@ -337,7 +347,7 @@ fn audit_explains_the_missing_sign_fix() {
     let report = audit(
         &Sample::new(&good, &[256, 256], Storage::F64),
         &scheme,
-        1e-3,
+        ALPHA,
     )
     .unwrap();
     assert!(report.verdict.pass, "{}", report.summary);

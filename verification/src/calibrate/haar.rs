@@ -228,7 +228,9 @@ mod tests {
         let verdict = c.checks.iter().find(|k| k.name == "verdict").unwrap();
         assert_eq!(verdict.power["no_sign_fix"].rejections, 20, "{c:?}");
         assert_eq!(verdict.power["gain_1pct_bf16"].rejections, 20, "{c:?}");
-        assert!(verdict.false_positive.rejections <= 1, "{c:?}");
+        // Our draws: Binom(20, ≤ 1e-3) false positives; P(X ≥ 4) ≤ C(20, 4)·(1e-3)⁴ = 4.8e-9,
+        // within the suite's α = 1e-6 (P(X ≥ 2) would be 1.9e-4, P(X ≥ 3) 1.1e-6).
+        assert!(verdict.false_positive.rejections <= 3, "{c:?}");
         let orthogonality = &c.checks[0];
         assert_eq!(orthogonality.false_positive.rejections, 0);
         assert_eq!(orthogonality.power["no_sign_fix"].rejections, 0);
