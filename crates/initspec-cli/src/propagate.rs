@@ -583,8 +583,11 @@ mod tests {
             assert!((predicted - 1.0).abs() < 1e-12, "{predicted}");
             assert_eq!(l["predicted"]["basis"], "exact");
             let pre = l["pre_std"].as_f64().unwrap();
-            // one network, 200 rows: well inside ±25 % of the recursion
-            assert!((pre - 1.0).abs() < 0.25, "layer {}: {pre}", i + 1);
+            // A fixed-seed smoke test of the plumbing (seed 1, one network), not a
+            // statistical claim: the variance recursion is held at α = 1e-6 over many
+            // networks in crates/initspec-nn/tests/theory_propagation.rs. The band is wide
+            // on purpose: one network's std fluctuates by O(√(Σ_l 1/n_l)) ≈ 0.2 here.
+            assert!((pre - 1.0).abs() < 0.25, "layer {}: {pre} (seed 1)", i + 1);
         }
         let t = table(&report);
         assert!(t.contains("grad_pre_m2") && t.contains("exact"));
