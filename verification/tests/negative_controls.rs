@@ -15,6 +15,8 @@
 //! | a NaN among the weights                     | finite                                      |
 //! | one stream reused for two tensors           | cross-correlation, identical values         |
 //! | rows repeated within a tensor               | lag correlation at the row length           |
+//! | a second tensor correlated r = 0.02 with the first | cross-correlation                    |
+//! | an AR(1) chain with ρ = 0.02 along the values | lag-1 correlation                         |
 //!
 //! Every assertion uses α = 1e-6, n = 2²⁰ values, a fixed seed, and says all three with the
 //! statistic and p-value when it fails (docs/VERIFICATION.md, "Statistical policy"). At n = 2²⁰ the
@@ -304,4 +306,57 @@ fn repeated_rows_are_caught_by_the_lag_correlation() {
         "restarted stream, unaligned",
         &cross_correlation(&correct, &late, law.mean()),
     );
+}
+
+/// Correlation of the partial controls: small enough that no value is shared and the marginal
+/// law stays exact, large enough to be rejected at α = 1e-6 with n = 2²⁰: the test statistic
+/// √n·r = 1024 · 0.02 = 20.5 against a critical value of 4.9.
+const PARTIAL_R: f64 = 0.02;
+
+#[test]
+fn a_partial_correlation_between_tensors_is_rejected() {
+    let law = kaiming_normal();
+    let first = sample(&law, "partial/first");
+    let noise = sample(&law, "partial/noise");
+    // y = r·x + √(1 − r²)·z: the same N(0, σ²) law, correlation r with x.
+    let correlated: Vec<f64> = first
+        .iter()
+        .zip(&noise)
+        .map(|(x, z)| PARTIAL_R * x + (1.0 - PARTIAL_R * PARTIAL_R).sqrt() * z)
+        .collect();
+    let c = cross_correlation(&first, &correlated, law.mean());
+    assert_dependent("partial correlation 0.02", &c);
+    assert!(
+        (c.r - PARTIAL_R).abs() < 5.0 / (N as f64).sqrt(),
+        "r = {}",
+        c.r
+    );
+    assert_eq!(c.identical, 0, "no value is shared: seed = {SEED:#x}");
+    // Its marginal is still the claimed law: the marginal checks cannot see this bug.
+    let marginal = check_sample(&law, &correlated, Storage::F64, ALPHA);
+    assert!(
+        marginal.pass,
+        "marginal of the correlated tensor: {}",
+        summary(&marginal)
+    );
+    assert_independent(
+        "independent noise",
+        &cross_correlation(&first, &noise, law.mean()),
+    );
+}
+
+#[test]
+fn a_weak_serial_dependence_is_rejected() {
+    let law = kaiming_normal();
+    let innovations = sample(&law, "ar1");
+    // x_i = ρ·x_{i−1} + √(1 − ρ²)·e_i: stationary with the same N(0, σ²) marginal.
+    let mut chain = Vec::with_capacity(N);
+    let mut previous = innovations[0];
+    chain.push(previous);
+    for e in &innovations[1..] {
+        previous = PARTIAL_R * previous + (1.0 - PARTIAL_R * PARTIAL_R).sqrt() * e;
+        chain.push(previous);
+    }
+    assert_dependent("AR(1) ρ = 0.02", &lag_correlation(&chain, law.mean(), 1));
+    assert_independent("innovations", &lag_correlation(&innovations, law.mean(), 1));
 }
