@@ -405,3 +405,23 @@ pub(crate) fn positive(key: &'static str, value: f64) -> Result<f64> {
         Err(Error::NotPositive { key, value })
     }
 }
+
+/// `Ok` if the interval `[low, high]` is not empty (`low < high`), else
+/// [`Error::EmptyInterval`] naming both bounds.
+pub(crate) fn nonempty(
+    low_key: &'static str,
+    low: f64,
+    high_key: &'static str,
+    high: f64,
+) -> Result<()> {
+    if low < high {
+        Ok(())
+    } else {
+        Err(Error::EmptyInterval {
+            low_key,
+            low,
+            high_key,
+            high,
+        })
+    }
+}

@@ -699,8 +699,8 @@ impl Scheme {
                 std: n.std(),
             },
             Law::TruncatedNormal(t) => Kind::TruncNormal {
-                mean: t.mean(),
-                std: t.std(),
+                mean: t.parent_mean(),
+                std: t.parent_std(),
                 a: t.a(),
                 b: t.b(),
             },
@@ -1158,8 +1158,8 @@ mod tests {
             Law::TruncatedNormal(t) => {
                 // keras: math.sqrt(2/96) / 0.87962566103423978, cut at ±2 stddev
                 let keras = (2.0f64 / 96.0).sqrt() / 0.879_625_661_034_239_8;
-                assert!((t.std() - keras).abs() <= 2.0 * f64::EPSILON * keras);
-                assert_eq!(t.b(), 2.0 * t.std());
+                assert!((t.parent_std() - keras).abs() <= 2.0 * f64::EPSILON * keras);
+                assert_eq!(t.b(), 2.0 * t.parent_std());
                 assert_eq!(t.a(), -t.b());
             }
             other => panic!("{other}"),
