@@ -36,7 +36,6 @@ pub use marginal::{Marginal, Part};
 pub use normal::Normal;
 pub use orthogonal::Orthogonal;
 pub use sparse::Sparse;
-pub(crate) use sparse::check_parameters as sparse_parameters;
 pub use truncated_normal::TruncatedNormal;
 pub use uniform::Uniform;
 

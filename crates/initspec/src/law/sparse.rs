@@ -94,7 +94,7 @@ impl Sparse {
 }
 
 /// `sparsity ∈ [0, 1]`, `std` finite and positive; the law of the non-zero values.
-pub(crate) fn check_parameters(sparsity: f64, std: f64) -> Result<Normal> {
+fn check_parameters(sparsity: f64, std: f64) -> Result<Normal> {
     within("sparsity", sparsity, 0.0, 1.0)?;
     Normal::new(0.0, std)
 }
