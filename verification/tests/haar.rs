@@ -8,7 +8,7 @@
 use initspec::Law;
 use initspec::Stream;
 use initspec::law::Normal;
-use initspec::structured::{StructuredError, orthogonal, orthogonal_without_sign_fix, sparse};
+use initspec::structured::{orthogonal, orthogonal_without_sign_fix, sparse};
 use initspec_verify::check::check_sample;
 use initspec_verify::haar::{
     diagonal_test, orthogonality, signed_diagonal, single_matrix, trace, trace_test,
@@ -29,7 +29,7 @@ const TALL: [usize; 2] = [32, 8];
 const SINGLE: usize = 256;
 
 /// An orthogonal generator: ours, or the deliberately wrong one.
-type Generator = fn(&[usize], f64, &Stream) -> Result<Vec<f64>, StructuredError>;
+type Generator = fn(&[usize], f64, &Stream) -> Result<Vec<f64>, initspec::Error>;
 
 fn draw(f: Generator, shape: &[usize], gain: f64, seed: u64) -> Vec<f64> {
     f(shape, gain, &Stream::new(seed, "haar")).expect("valid shape and gain")

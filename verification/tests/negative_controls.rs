@@ -189,7 +189,7 @@ fn an_untruncated_normal_passed_off_as_he_normal_leaves_the_support() {
     let Law::TruncatedNormal(t) = target else {
         panic!("he_normal is not truncated: {target}")
     };
-    let drawn = Law::Normal(Normal::new(0.0, t.std()).unwrap());
+    let drawn = Law::Normal(Normal::new(0.0, t.parent_std()).unwrap());
     control("normal_as_he_normal", &target, &drawn, &["support"]);
     // The exact check counts the values outside: about P(|Z| > 2)·n of them.
     let wrong = check_sample(&target, &sample(&drawn, "support/count"), STORAGE, ALPHA);

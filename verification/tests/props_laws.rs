@@ -414,7 +414,7 @@ proptest! {
             Law::Uniform(u) => prop_assert_eq!(u.a(), -u.b()),
             Law::TruncatedNormal(tn) => {
                 // Keras/JAX: cut at ±2σ' of the parent normal, mean 0.
-                prop_assert_eq!((tn.mean(), tn.a(), tn.b()), (0.0, -2.0 * tn.std(), 2.0 * tn.std()));
+                prop_assert_eq!((tn.parent_mean(), tn.a(), tn.b()), (0.0, -2.0 * tn.parent_std(), 2.0 * tn.parent_std()));
             }
             _ => {}
         }

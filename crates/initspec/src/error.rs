@@ -201,8 +201,29 @@ pub enum Error {
         /// `groups` of the tensor.
         layout_groups: usize,
     },
-    /// A shape or parameter error of a structured scheme.
-    Structured(crate::structured::StructuredError),
+    /// A structured scheme was asked for a tensor of a rank it does not define.
+    RankUnsupported {
+        /// The scheme.
+        scheme: &'static str,
+        /// The rank given.
+        rank: usize,
+        /// The ranks accepted, in words.
+        accepted: &'static str,
+    },
+    /// `dirac`'s groups are 0 or do not divide the number of output channels `shape[0]`.
+    GroupsDoNotDivideChannels {
+        /// `shape[0]`.
+        out_channels: usize,
+        /// The groups given.
+        groups: usize,
+    },
+    /// `delta_orthogonal` needs `in ≤ out` (JAX: "fan_in must be less or equal than fan_out").
+    InExceedsOut {
+        /// The kernel's input channels.
+        in_channels: usize,
+        /// The kernel's output channels.
+        out_channels: usize,
+    },
 }
 
 impl fmt::Display for Error {
@@ -234,7 +255,29 @@ impl fmt::Display for Error {
                 f,
                 "dirac(groups={scheme_groups}) disagrees with the tensor's groups = {layout_groups}; give one of them"
             ),
-            Error::Structured(e) => e.fmt(f),
+            Error::RankUnsupported {
+                scheme,
+                rank,
+                accepted,
+            } => write!(
+                f,
+                "{scheme} needs a tensor of rank {accepted}, got rank {rank}; reshape the tensor"
+            ),
+            Error::GroupsDoNotDivideChannels {
+                out_channels,
+                groups,
+            } => write!(
+                f,
+                "groups = {groups} must be at least 1 and divide the {out_channels} output channels"
+            ),
+            Error::InExceedsOut {
+                in_channels,
+                out_channels,
+            } => write!(
+                f,
+                "delta_orthogonal needs in ≤ out, got in = {in_channels} > out = {out_channels}; \
+                 use a kernel with at least as many output as input channels"
+            ),
             Error::Syntax { input, expected } => {
                 write!(
                     f,
@@ -380,12 +423,6 @@ impl std::error::Error for Error {}
 /// The core crate's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl From<crate::structured::StructuredError> for Error {
-    fn from(e: crate::structured::StructuredError) -> Error {
-        Error::Structured(e)
-    }
-}
-
 /// `value` if it is finite, else [`Error::NonFinite`] naming `key`.
 pub(crate) fn finite(key: &'static str, value: f64) -> Result<f64> {
     if value.is_finite() {
@@ -403,5 +440,40 @@ pub(crate) fn positive(key: &'static str, value: f64) -> Result<f64> {
         Ok(value)
     } else {
         Err(Error::NotPositive { key, value })
+    }
+}
+
+/// `Ok` if the interval `[low, high]` is not empty (`low < high`), else
+/// [`Error::EmptyInterval`] naming both bounds.
+pub(crate) fn nonempty(
+    low_key: &'static str,
+    low: f64,
+    high_key: &'static str,
+    high: f64,
+) -> Result<()> {
+    if low < high {
+        Ok(())
+    } else {
+        Err(Error::EmptyInterval {
+            low_key,
+            low,
+            high_key,
+            high,
+        })
+    }
+}
+
+/// `value` if it lies in the closed interval `[min, max]`, else [`Error::OutOfRange`] naming
+/// `key` (NaN lies in no interval).
+pub(crate) fn within(key: &'static str, value: f64, min: f64, max: f64) -> Result<f64> {
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(Error::OutOfRange {
+            key,
+            value,
+            min,
+            max,
+        })
     }
 }

@@ -1,7 +1,7 @@
 //! The structured schemes through the public API: grammar, laws, errors and sampling.
 
 use initspec::law::ConvLayout;
-use initspec::structured::{self, StructuredError};
+use initspec::structured;
 use initspec::{Error, Law, Layout, Sampler, Scheme, Stream};
 
 fn resolve(scheme: &str, shape: &[usize], layout: &Layout, groups: usize) -> Result<Law, Error> {
@@ -94,10 +94,7 @@ fn shapes_layouts_and_groups_are_checked() {
         text
     };
     let e = resolve("orthogonal", &[5], &Layout::OutIn, 1).unwrap_err();
-    assert!(matches!(
-        e,
-        Error::Structured(StructuredError::Rank { rank: 1, .. })
-    ));
+    assert!(matches!(e, Error::RankUnsupported { rank: 1, .. }));
     assert!(one_line(e).contains("rank"));
     let axes: Layout = "axes(in=[0], out=[1], batch=[])".parse().unwrap();
     assert!(matches!(
@@ -110,15 +107,15 @@ fn shapes_layouts_and_groups_are_checked() {
     ));
     assert!(matches!(
         resolve("eye", &[2, 2, 2], &Layout::OutIn, 1),
-        Err(Error::Structured(StructuredError::Rank { .. }))
+        Err(Error::RankUnsupported { .. })
     ));
     assert!(matches!(
         resolve("sparse(sparsity=0.5)", &[4, 4, 1], &Layout::OutIn, 1),
-        Err(Error::Structured(StructuredError::Rank { .. }))
+        Err(Error::RankUnsupported { .. })
     ));
     assert!(matches!(
         resolve("dirac", &[4, 4], &Layout::OutIn, 1),
-        Err(Error::Structured(StructuredError::Rank { .. }))
+        Err(Error::RankUnsupported { .. })
     ));
     assert!(matches!(
         resolve("dirac", &[3, 3, 3, 3], &Layout::InOut, 1),
@@ -130,7 +127,7 @@ fn shapes_layouts_and_groups_are_checked() {
     ));
     assert!(matches!(
         resolve("dirac(groups=4)", &[6, 3, 3], &Layout::OutIn, 1),
-        Err(Error::Structured(StructuredError::GroupsDoNotDivide { .. }))
+        Err(Error::GroupsDoNotDivideChannels { .. })
     ));
     // --groups supplies dirac's grouping; equal values agree.
     let law = resolve("dirac", &[6, 3, 3], &Layout::OutIn, 3).unwrap();
@@ -141,7 +138,7 @@ fn shapes_layouts_and_groups_are_checked() {
     );
     assert!(matches!(
         resolve("delta_orthogonal", &[3, 3, 8, 4], &Layout::InOut, 1),
-        Err(Error::Structured(StructuredError::InExceedsOut { .. }))
+        Err(Error::InExceedsOut { .. })
     ));
     assert!(matches!(
         resolve("delta_orthogonal", &[3, 3, 8, 4], &Layout::Transposed, 1),

@@ -258,8 +258,8 @@ fn same_law(a: &Law, b: &Law) -> bool {
         (Law::Uniform(x), Law::Uniform(y)) => close(x.a(), y.a()) && close(x.b(), y.b()),
         (Law::Normal(x), Law::Normal(y)) => close(x.mean(), y.mean()) && close(x.std(), y.std()),
         (Law::TruncatedNormal(x), Law::TruncatedNormal(y)) => {
-            close(x.mean(), y.mean())
-                && close(x.std(), y.std())
+            close(x.parent_mean(), y.parent_mean())
+                && close(x.parent_std(), y.parent_std())
                 && close(x.a(), y.a())
                 && close(x.b(), y.b())
         }

@@ -92,8 +92,8 @@ impl Plan<f64> {
 
 fn truncated_plan(t: &TruncatedNormal) -> TruncatedPlan<f64> {
     TruncatedPlan {
-        mean: t.mean(),
-        std: t.std(),
+        mean: t.parent_mean(),
+        std: t.parent_std(),
         a: t.a(),
         b: t.b(),
         alpha: t.alpha(),

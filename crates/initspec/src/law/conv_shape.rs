@@ -1,10 +1,10 @@
-//! [`ConvShape`]: the shape of a convolution kernel, kept inline so that laws stay `Copy`.
+//! The shapes of the structured laws: [`ConvShape`], the shape of a convolution kernel, kept
+//! inline so that laws stay `Copy`, and the checks shared by the laws of matrices.
 
 use std::fmt;
 
 use crate::error::{Error, Result};
 use crate::fans::element_count;
-use crate::structured::StructuredError;
 
 /// A tensor shape of rank 3, 4 or 5 (1-D, 2-D and 3-D convolutions).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,21 +17,16 @@ impl ConvShape {
     /// `shape` if its rank is 3, 4 or 5 and its element count fits in `usize`.
     ///
     /// # Errors
-    /// [`Error::Structured`] (rank) naming `scheme`; [`Error::ElementCountOverflow`].
+    /// [`Error::RankUnsupported`] naming `scheme`; [`Error::ElementCountOverflow`].
     pub fn new(scheme: &'static str, shape: &[usize]) -> Result<ConvShape> {
         if !(3..=5).contains(&shape.len()) {
-            return Err(Error::Structured(StructuredError::Rank {
+            return Err(Error::RankUnsupported {
                 scheme,
                 rank: shape.len(),
                 accepted: "3, 4 or 5",
-            }));
-        }
-        let total = element_count(shape)?;
-        if usize::try_from(total).is_err() {
-            return Err(Error::ElementCountOverflow {
-                shape: shape.to_vec(),
             });
         }
+        numel(shape)?;
         let mut dims = [0; 5];
         dims[..shape.len()].copy_from_slice(shape);
         Ok(ConvShape {
@@ -49,6 +44,57 @@ impl ConvShape {
     pub fn numel(&self) -> usize {
         self.dims().iter().product()
     }
+}
+
+/// The number of elements of `shape`, which must fit in `usize` (and, counting its non-zero
+/// dimensions, in `u64`: [`element_count`]).
+///
+/// # Errors
+/// [`Error::ElementCountOverflow`].
+pub(crate) fn numel(shape: &[usize]) -> Result<usize> {
+    let total = element_count(shape)?;
+    usize::try_from(total).map_err(|_| Error::ElementCountOverflow {
+        shape: shape.to_vec(),
+    })
+}
+
+/// `(rows, cols)` of the 2-D `shape` of `scheme`, a structured scheme without groups.
+///
+/// # Errors
+/// As [`ungrouped`].
+pub(crate) fn matrix(
+    scheme: &'static str,
+    shape: &[usize],
+    groups: usize,
+) -> Result<(usize, usize)> {
+    ungrouped(scheme, shape, groups, shape.len() == 2, "2")?;
+    Ok((shape[0], shape[1]))
+}
+
+/// The element count of `shape` for `scheme`, a structured scheme without groups, whose ranks
+/// (`accepted`, in words) include the rank of `shape` when `rank_ok`.
+///
+/// # Errors
+/// [`Error::RankUnsupported`] unless `rank_ok`; [`Error::GroupsUnsupported`] for
+/// `groups ≠ 1`; [`Error::ElementCountOverflow`].
+pub(crate) fn ungrouped(
+    scheme: &'static str,
+    shape: &[usize],
+    groups: usize,
+    rank_ok: bool,
+    accepted: &'static str,
+) -> Result<usize> {
+    if !rank_ok {
+        return Err(Error::RankUnsupported {
+            scheme,
+            rank: shape.len(),
+            accepted,
+        });
+    }
+    if groups != 1 {
+        return Err(Error::GroupsUnsupported { scheme, groups });
+    }
+    numel(shape)
 }
 
 impl fmt::Debug for ConvShape {

@@ -3,11 +3,12 @@
 
 use super::conv_shape::ConvShape;
 use super::marginal::{Marginal, Part};
-use super::orthogonal::unreachable_nan;
+use super::orthogonal::Orthogonal;
 use crate::error::{Error, Result, positive};
 use crate::fans::Layout;
+use crate::fill::KernelPath;
 use crate::stream::Stream;
-use crate::structured::{self, StructuredError};
+use crate::structured;
 
 /// JAX's `delta_orthogonal(gain)` (Xiao et al. 2018): `gain` times a Haar-random `in × out`
 /// matrix with orthonormal rows at the centre tap `((k₁−1)//2, …)`, zeros at every other tap.
@@ -19,7 +20,8 @@ use crate::structured::{self, StructuredError};
 /// one element: 0 with probability 1 − 1/K (K = Π k_j taps), else gain·u, u a coordinate of a
 ///   uniform unit vector in R^out:  Var = gain²/(K·out)
 /// ```
-/// The matrix is [`structured::orthogonal`] of `[in, out]` on the same stream.
+/// The matrix is [`DeltaOrthogonal::centre`], drawn on the same stream (as
+/// [`structured::orthogonal`] of `[in, out]`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DeltaOrthogonal {
     gain: f64,
@@ -40,7 +42,8 @@ impl DeltaOrthogonal {
     /// `delta_orthogonal(gain)` on `shape` in `layout`.
     ///
     /// # Errors
-    /// [`Error::Structured`] for a rank other than 3–5 or `in > out`;
+    /// [`Error::RankUnsupported`] for a rank other than 3–5; [`Error::InExceedsOut`] for
+    /// `in > out`;
     /// [`Error::LayoutUnsupported`] for `transposed` or explicit axes;
     /// [`Error::GroupsUnsupported`] for `groups ≠ 1`; gain errors.
     pub fn of_shape(
@@ -75,10 +78,10 @@ impl DeltaOrthogonal {
         };
         let (fan_in, fan_out) = (law.in_channels(), law.out_channels());
         if fan_in > fan_out {
-            return Err(Error::Structured(StructuredError::InExceedsOut {
+            return Err(Error::InExceedsOut {
                 in_channels: fan_in,
                 out_channels: fan_out,
-            }));
+            });
         }
         Ok(law)
     }
@@ -166,6 +169,12 @@ impl DeltaOrthogonal {
         }
     }
 
+    /// The law of the `in × out` matrix at the centre tap: `orthogonal(gain)` on `[in, out]`.
+    pub fn centre(&self) -> Orthogonal {
+        // Validated with this law: the gain, and in·out ≤ the kernel's element count.
+        Orthogonal::validated(self.gain, self.in_channels(), self.out_channels())
+    }
+
     /// The whole kernel, row-major in the tensor's shape.
     pub fn generate(&self, stream: &Stream) -> Vec<f64> {
         let total = self.shape.numel();
@@ -174,9 +183,7 @@ impl DeltaOrthogonal {
         }
         let (fan_in, fan_out) = (self.in_channels(), self.out_channels());
         let centre = self.centre_tap();
-        let Ok(matrix) = structured::orthogonal(&[fan_in, fan_out], self.gain, stream) else {
-            return unreachable_nan(total);
-        };
+        let matrix = structured::haar(&self.centre(), stream, true, KernelPath::best());
         let mut out = vec![0.0; total];
         for input in 0..fan_in {
             for output in 0..fan_out {

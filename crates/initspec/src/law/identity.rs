@@ -1,10 +1,9 @@
 //! The structured laws [`Eye`] and [`Dirac`]: deterministic identity-like tensors.
 
-use super::conv_shape::ConvShape;
+use super::conv_shape::{ConvShape, matrix};
 use super::marginal::{Marginal, Part};
 use crate::error::{Error, Result};
-use crate::fans::{Layout, element_count};
-use crate::structured::StructuredError;
+use crate::fans::Layout;
 
 /// The identity matrix of a 2-D `[rows, cols]` tensor, as PyTorch `eye_` (`torch.eye`).
 ///
@@ -22,32 +21,11 @@ impl Eye {
     /// The identity of a 2-D `shape`.
     ///
     /// # Errors
-    /// [`Error::Structured`] unless the rank is 2; [`Error::GroupsUnsupported`] for `groups ≠ 1`;
-    /// [`Error::ElementCountOverflow`].
+    /// [`Error::RankUnsupported`] unless the rank is 2; [`Error::GroupsUnsupported`] for
+    /// `groups ≠ 1`; [`Error::ElementCountOverflow`].
     pub fn of_shape(shape: &[usize], groups: usize) -> Result<Eye> {
-        if shape.len() != 2 {
-            return Err(Error::Structured(StructuredError::Rank {
-                scheme: "eye",
-                rank: shape.len(),
-                accepted: "2",
-            }));
-        }
-        if groups != 1 {
-            return Err(Error::GroupsUnsupported {
-                scheme: "eye",
-                groups,
-            });
-        }
-        let total = element_count(shape)?;
-        if usize::try_from(total).is_err() {
-            return Err(Error::ElementCountOverflow {
-                shape: shape.to_vec(),
-            });
-        }
-        Ok(Eye {
-            rows: shape[0],
-            cols: shape[1],
-        })
+        let (rows, cols) = matrix("eye", shape, groups)?;
+        Ok(Eye { rows, cols })
     }
 
     /// Rows.
@@ -92,7 +70,8 @@ impl Dirac {
     /// it supplies the grouping.
     ///
     /// # Errors
-    /// [`Error::Structured`] for a rank other than 3–5 or groups that do not divide `shape[0]`;
+    /// [`Error::RankUnsupported`] for a rank other than 3–5;
+    /// [`Error::GroupsDoNotDivideChannels`] for groups that do not divide `shape[0]`;
     /// [`Error::LayoutUnsupported`] unless `layout` is `out-in`; [`Error::GroupsConflict`].
     pub fn of_shape(
         groups: usize,
@@ -121,10 +100,10 @@ impl Dirac {
         }
         let out = shape.dims()[0];
         if groups == 0 || !out.is_multiple_of(groups) {
-            return Err(Error::Structured(StructuredError::GroupsDoNotDivide {
+            return Err(Error::GroupsDoNotDivideChannels {
                 out_channels: out,
                 groups,
-            }));
+            });
         }
         Ok(Dirac { shape, groups })
     }

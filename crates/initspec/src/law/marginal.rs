@@ -7,6 +7,7 @@
 //! are *not* independent (that is the point of a structure), so this marginal law gives exact
 //! moments and a distribution function for summaries, never a licence for i.i.d. tests.
 
+use super::Support;
 use crate::special;
 
 /// The non-zero part of a structured element.
@@ -31,6 +32,11 @@ pub enum Part {
 }
 
 /// With probability `zero` the value 0, otherwise a draw of `part`.
+///
+/// # Formula
+/// ```text
+/// X = 0 with probability q,  else X ~ part:   F(x) = q·[x ≥ 0] + (1 − q)·F_part(x)
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Marginal {
     /// The probability of an exact structural zero, in [0, 1].
@@ -103,18 +109,33 @@ fn sphere_cdf(t: f64, d: usize) -> f64 {
 }
 
 impl Marginal {
-    /// `E X = (1 − q)·E X_part`.
+    /// The mean.
+    ///
+    /// # Formula
+    /// ```text
+    /// E X = (1 − q)·E X_part
+    /// ```
     pub fn mean(&self) -> f64 {
         (1.0 - self.zero) * self.part.raw_moments()[0]
     }
 
-    /// `Var X = (1 − q)·E X²_part − (E X)²`.
+    /// The variance.
+    ///
+    /// # Formula
+    /// ```text
+    /// Var X = (1 − q)·E X²_part − (E X)²
+    /// ```
     pub fn variance(&self) -> f64 {
         let m = self.mean();
         ((1.0 - self.zero) * self.part.raw_moments()[1] - m * m).max(0.0)
     }
 
-    /// `E (X − μ)⁴ = q·μ⁴ + (1 − q)·E (X_part − μ)⁴`, expanded in raw moments.
+    /// The fourth central moment, expanded in the raw moments `m_k = E X_partᵏ`.
+    ///
+    /// # Formula
+    /// ```text
+    /// E (X − μ)⁴ = q·μ⁴ + (1 − q)·(m₄ − 4μm₃ + 6μ²m₂ − 4μ³m₁ + μ⁴)
+    /// ```
     pub fn fourth_central_moment(&self) -> f64 {
         let mu = self.mean();
         let [m1, m2, m3, m4] = self.part.raw_moments();
@@ -123,16 +144,24 @@ impl Marginal {
     }
 
     /// The smallest closed interval holding every value (0 included when `q > 0`).
-    pub fn support(&self) -> (f64, f64) {
+    pub fn support(&self) -> Support {
         let (low, high) = self.part.support();
         if self.zero > 0.0 {
-            (low.min(0.0), high.max(0.0))
+            Support {
+                low: low.min(0.0),
+                high: high.max(0.0),
+            }
         } else {
-            (low, high)
+            Support { low, high }
         }
     }
 
-    /// `P(X ≤ x) = q·[x ≥ 0] + (1 − q)·F_part(x)`.
+    /// The distribution function `P(X ≤ x)` (NaN for NaN).
+    ///
+    /// # Formula
+    /// ```text
+    /// F(x) = q·[x ≥ 0] + (1 − q)·F_part(x)
+    /// ```
     pub fn cdf(&self, x: f64) -> f64 {
         if x.is_nan() {
             return f64::NAN;
@@ -141,7 +170,12 @@ impl Marginal {
         atom + (1.0 - self.zero) * self.part.cdf(x)
     }
 
-    /// `P(X > x) = q·[x < 0] + (1 − q)·S_part(x)`.
+    /// The survival function `P(X > x)` (NaN for NaN).
+    ///
+    /// # Formula
+    /// ```text
+    /// S(x) = q·[x < 0] + (1 − q)·S_part(x)
+    /// ```
     pub fn sf(&self, x: f64) -> f64 {
         if x.is_nan() {
             return f64::NAN;
@@ -150,13 +184,17 @@ impl Marginal {
         atom + (1.0 - self.zero) * self.part.sf(x)
     }
 
-    /// `inf { x : P(X ≤ x) ≥ p }` by bisection on the distribution function (NaN for `p`
-    /// outside [0, 1]).
+    /// The quantile, by bisection on the distribution function (NaN for `p` outside [0, 1]).
+    ///
+    /// # Formula
+    /// ```text
+    /// F⁻¹(p) = inf { x : F(x) ≥ p }
+    /// ```
     pub fn quantile(&self, p: f64) -> f64 {
         if p.is_nan() || !(0.0..=1.0).contains(&p) {
             return f64::NAN;
         }
-        let (mut low, mut high) = self.support();
+        let Support { mut low, mut high } = self.support();
         if p == 0.0 {
             return low;
         }
@@ -214,7 +252,13 @@ mod tests {
         };
         assert_eq!(orthogonal.variance(), 0.5);
         assert_eq!(orthogonal.fourth_central_moment(), 3.0 * 16.0 / 80.0);
-        assert_eq!(orthogonal.support(), (-2.0, 2.0));
+        assert_eq!(
+            orthogonal.support(),
+            Support {
+                low: -2.0,
+                high: 2.0
+            }
+        );
 
         let sparse = Marginal {
             zero: 0.1,

@@ -4,6 +4,10 @@
 //! tests against it, so the two can never drift apart. Each scalar law prints as the base
 //! scheme string that yields it, and parsing that string gives the same law back.
 //!
+//! Each law type ([`Constant`], [`Uniform`], [`Normal`], [`TruncatedNormal`], [`Marginal`])
+//! carries its own moments, support, distribution and survival functions and quantile, with
+//! their formulas; [`Law`] only dispatches to them.
+//!
 //! The structured laws ([`Orthogonal`], [`Eye`], [`Dirac`], [`DeltaOrthogonal`], [`Sparse`])
 //! describe a whole tensor, whose elements depend on each other; they carry the tensor's
 //! (flattened) shape and print as their scheme (`orthogonal(gain=2)`, `eye`), which needs a
@@ -32,14 +36,12 @@ pub use marginal::{Marginal, Part};
 pub use normal::Normal;
 pub use orthogonal::Orthogonal;
 pub use sparse::Sparse;
-pub(crate) use sparse::check_parameters as sparse_parameters;
 pub use truncated_normal::TruncatedNormal;
 pub use uniform::Uniform;
 
 use crate::error::{Error, Result};
 use crate::grammar::format_number;
 use crate::scheme::Scheme;
-use crate::special;
 
 /// The exact distribution of every element of a tensor.
 ///
@@ -143,8 +145,8 @@ impl Law {
     /// The mean `E[X]` (of one element, for a structured law).
     pub fn mean(&self) -> f64 {
         match self {
-            Law::Constant(c) => c.value(),
-            Law::Uniform(u) => 0.5 * u.a() + 0.5 * u.b(),
+            Law::Constant(c) => c.mean(),
+            Law::Uniform(u) => u.mean(),
             Law::Normal(n) => n.mean(),
             Law::TruncatedNormal(t) => t.truncated_mean(),
             _ => self.marginal().map_or(f64::NAN, |m| m.mean()),
@@ -154,9 +156,9 @@ impl Law {
     /// The variance `E[(X − E X)²]` (of one element, for a structured law).
     pub fn variance(&self) -> f64 {
         match self {
-            Law::Constant(_) => 0.0,
-            Law::Uniform(u) => (u.b() - u.a()).powi(2) / 12.0,
-            Law::Normal(n) => n.std() * n.std(),
+            Law::Constant(c) => c.variance(),
+            Law::Uniform(u) => u.variance(),
+            Law::Normal(n) => n.variance(),
             Law::TruncatedNormal(t) => t.variance(),
             _ => self.marginal().map_or(f64::NAN, |m| m.variance()),
         }
@@ -171,9 +173,9 @@ impl Law {
     /// the second sample moment has variance `(μ₄ − σ⁴)/n`.
     pub fn fourth_central_moment(&self) -> f64 {
         match self {
-            Law::Constant(_) => 0.0,
-            Law::Uniform(u) => (u.b() - u.a()).powi(4) / 80.0,
-            Law::Normal(n) => 3.0 * n.std().powi(4),
+            Law::Constant(c) => c.fourth_central_moment(),
+            Law::Uniform(u) => u.fourth_central_moment(),
+            Law::Normal(n) => n.fourth_central_moment(),
             Law::TruncatedNormal(t) => t.fourth_central_moment(),
             _ => self
                 .marginal()
@@ -183,30 +185,27 @@ impl Law {
 
     /// The support.
     pub fn support(&self) -> Support {
-        let (low, high) = match self {
-            Law::Constant(c) => (c.value(), c.value()),
-            Law::Uniform(u) => (u.a(), u.b()),
-            Law::Normal(_) => (f64::NEG_INFINITY, f64::INFINITY),
-            Law::TruncatedNormal(t) => (t.a(), t.b()),
-            _ => self
-                .marginal()
-                .map_or((f64::NAN, f64::NAN), |m| m.support()),
-        };
-        Support { low, high }
+        match self {
+            Law::Constant(c) => c.support(),
+            Law::Uniform(u) => u.support(),
+            Law::Normal(n) => n.support(),
+            Law::TruncatedNormal(t) => t.support(),
+            _ => self.marginal().map_or(
+                Support {
+                    low: f64::NAN,
+                    high: f64::NAN,
+                },
+                |m| m.support(),
+            ),
+        }
     }
 
     /// The distribution function `P(X ≤ x)`.
     pub fn cdf(&self, x: f64) -> f64 {
         match self {
-            Law::Constant(c) => {
-                if x >= c.value() {
-                    1.0
-                } else {
-                    0.0
-                }
-            }
-            Law::Uniform(u) => ((x - u.a()) / (u.b() - u.a())).clamp(0.0, 1.0),
-            Law::Normal(n) => special::cdf((x - n.mean()) / n.std()),
+            Law::Constant(c) => c.cdf(x),
+            Law::Uniform(u) => u.cdf(x),
+            Law::Normal(n) => n.cdf(x),
             Law::TruncatedNormal(t) => t.cdf(x),
             _ => self.marginal().map_or(f64::NAN, |m| m.cdf(x)),
         }
@@ -215,8 +214,9 @@ impl Law {
     /// The survival function `P(X > x)`, accurate in the upper tail.
     pub fn sf(&self, x: f64) -> f64 {
         match self {
-            Law::Constant(_) | Law::Uniform(_) => 1.0 - self.cdf(x),
-            Law::Normal(n) => special::sf((x - n.mean()) / n.std()),
+            Law::Constant(c) => c.sf(x),
+            Law::Uniform(u) => u.sf(x),
+            Law::Normal(n) => n.sf(x),
             Law::TruncatedNormal(t) => t.sf(x),
             _ => self.marginal().map_or(f64::NAN, |m| m.sf(x)),
         }
@@ -224,13 +224,10 @@ impl Law {
 
     /// The quantile `inf { x : P(X ≤ x) ≥ p }`; NaN for `p` outside [0, 1].
     pub fn quantile(&self, p: f64) -> f64 {
-        if p.is_nan() || !(0.0..=1.0).contains(&p) {
-            return f64::NAN;
-        }
         match self {
-            Law::Constant(c) => c.value(),
-            Law::Uniform(u) => u.a() + p * (u.b() - u.a()),
-            Law::Normal(n) => n.mean() + n.std() * special::quantile(p),
+            Law::Constant(c) => c.quantile(p),
+            Law::Uniform(u) => u.quantile(p),
+            Law::Normal(n) => n.quantile(p),
             Law::TruncatedNormal(t) => t.quantile(p),
             _ => self.marginal().map_or(f64::NAN, |m| m.quantile(p)),
         }
@@ -264,8 +261,8 @@ impl fmt::Display for Law {
             Law::TruncatedNormal(t) => write!(
                 f,
                 "trunc_normal(mean={}, std={}, a={}, b={})",
-                n(t.mean()),
-                n(t.std()),
+                n(t.parent_mean()),
+                n(t.parent_std()),
                 n(t.a()),
                 n(t.b())
             ),

@@ -1,8 +1,10 @@
 //! The structured law [`Orthogonal`]: Haar-random orthonormal rows or columns.
 
+use super::conv_shape::{numel, ungrouped};
 use super::marginal::{Marginal, Part};
 use crate::error::{Error, Result, positive};
-use crate::fans::{Layout, element_count};
+use crate::fans::Layout;
+use crate::fill::KernelPath;
 use crate::stream::Stream;
 use crate::structured;
 
@@ -18,7 +20,8 @@ use crate::structured;
 ///   E = 0,  Var = gain²/m,  μ₄ = 3·gain⁴/(m(m+2)),  (1 + u)/2 ~ Beta((m−1)/2, (m−1)/2)
 /// ```
 ///
-/// Drawn by [`structured::orthogonal`] (Householder QR of a Gaussian matrix with the sign fix).
+/// Drawn by [`Orthogonal::generate`], the Householder QR of a Gaussian matrix with the sign fix
+/// of [`structured::orthogonal`].
 ///
 /// # Example
 /// ```
@@ -43,18 +46,24 @@ impl Orthogonal {
     /// [`Error::ElementCountOverflow`] when `rows·cols` overflows.
     pub fn new(gain: f64, rows: usize, cols: usize) -> Result<Orthogonal> {
         positive("gain", gain)?;
-        element_count(&[rows, cols])?;
+        numel(&[rows, cols])?;
         Ok(Orthogonal { gain, rows, cols })
     }
 
     /// The law for a tensor of `shape` in `layout` (flattened as the table above).
     ///
     /// # Errors
-    /// [`Error::Structured`] for rank < 2; [`Error::LayoutUnsupported`] for explicit axes;
+    /// [`Error::RankUnsupported`] for rank < 2; [`Error::LayoutUnsupported`] for explicit axes;
     /// [`Error::GroupsUnsupported`] for `groups ≠ 1`; the errors of [`Orthogonal::new`].
     pub fn of_shape(gain: f64, shape: &[usize], layout: &Layout, groups: usize) -> Result<Self> {
         let (rows, cols) = flatten("orthogonal", shape, layout, groups)?;
         Orthogonal::new(gain, rows, cols)
+    }
+
+    /// `Orthogonal::new` for arguments already validated by the caller's own law: a finite
+    /// positive `gain` and `rows·cols` that fits in `usize`.
+    pub(super) fn validated(gain: f64, rows: usize, cols: usize) -> Orthogonal {
+        Orthogonal { gain, rows, cols }
     }
 
     /// The gain.
@@ -85,8 +94,7 @@ impl Orthogonal {
 
     /// The whole matrix, row-major.
     pub fn generate(&self, stream: &Stream) -> Vec<f64> {
-        structured::orthogonal(&[self.rows, self.cols], self.gain, stream)
-            .unwrap_or_else(|_| unreachable_nan(self.rows * self.cols))
+        structured::haar(self, stream, true, KernelPath::best())
     }
 }
 
@@ -97,20 +105,7 @@ pub(crate) fn flatten(
     layout: &Layout,
     groups: usize,
 ) -> Result<(usize, usize)> {
-    if shape.len() < 2 {
-        return Err(Error::Structured(structured::StructuredError::Rank {
-            scheme,
-            rank: shape.len(),
-            accepted: "2 or more",
-        }));
-    }
-    if groups != 1 {
-        return Err(Error::GroupsUnsupported { scheme, groups });
-    }
-    let total = element_count(shape)?;
-    let total = usize::try_from(total).map_err(|_| Error::ElementCountOverflow {
-        shape: shape.to_vec(),
-    })?;
+    let total = ungrouped(scheme, shape, groups, shape.len() >= 2, "2 or more")?;
     match layout {
         Layout::OutIn | Layout::Transposed => {
             let rest: usize = shape[1..].iter().product();
@@ -128,11 +123,4 @@ pub(crate) fn flatten(
             accepted: "out-in, in-out, transposed",
         }),
     }
-}
-
-/// What a generator returns if its validated arguments were nevertheless refused: NaNs, which
-/// every check flags. The law constructors validate exactly what the generators check, so this
-/// is never reached; it exists so that no path can panic.
-pub(crate) fn unreachable_nan(len: usize) -> Vec<f64> {
-    vec![f64::NAN; len]
 }

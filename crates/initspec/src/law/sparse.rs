@@ -1,12 +1,11 @@
 //! The structured law [`Sparse`]: an exact number of zeros per column, Gaussian elsewhere.
 
+use super::conv_shape::matrix;
 use super::marginal::{Marginal, Part};
-use super::orthogonal::unreachable_nan;
-use crate::error::{Error, Result};
-use crate::fans::element_count;
+use crate::error::{Result, within};
 use crate::law::Normal;
 use crate::stream::Stream;
-use crate::structured::{self, StructuredError};
+use crate::structured;
 
 /// PyTorch `sparse_(sparsity, std)` (Martens 2010) on a 2-D `[rows, cols]` tensor: in every
 /// column exactly `z = ⌈sparsity·rows⌉` zeros at uniformly random rows, `N(0, std²)` elsewhere.
@@ -14,8 +13,9 @@ use crate::structured::{self, StructuredError};
 /// ```text
 /// one element: 0 with probability z/rows, else N(0, std²):  Var = (1 − z/rows)·std²
 /// ```
-/// Drawn by [`structured::sparse`] (the zero rows from sub-stream 2 of the stream, so the mask
-/// is reproducible from the seed; the Gaussian values are those of `normal(mean=0, std)`).
+/// Drawn by [`Sparse::generate`], as [`structured::sparse`] (the zero rows from sub-stream 2 of
+/// the stream, so the mask is reproducible from the seed; the Gaussian values are those of
+/// `normal(mean=0, std)`).
 /// The layout does not matter: columns are those of the 2-D tensor as stored.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sparse {
@@ -29,35 +29,17 @@ impl Sparse {
     /// `sparse(sparsity, std)` on a 2-D `shape`.
     ///
     /// # Errors
-    /// [`Error::OutOfRange`] unless `0 ≤ sparsity ≤ 1`; [`Error::NonFinite`] /
-    /// [`Error::NotPositive`] for `std`; [`Error::Structured`] unless the rank is 2;
-    /// [`Error::GroupsUnsupported`] for `groups ≠ 1`.
+    /// [`crate::Error::OutOfRange`] unless `0 ≤ sparsity ≤ 1`; [`crate::Error::NonFinite`] /
+    /// [`crate::Error::NotPositive`] for `std`; [`crate::Error::RankUnsupported`] unless the
+    /// rank is 2; [`crate::Error::GroupsUnsupported`] for `groups ≠ 1`.
     pub fn of_shape(sparsity: f64, std: f64, shape: &[usize], groups: usize) -> Result<Sparse> {
         let values = check_parameters(sparsity, std)?;
-        if shape.len() != 2 {
-            return Err(Error::Structured(StructuredError::Rank {
-                scheme: "sparse",
-                rank: shape.len(),
-                accepted: "2",
-            }));
-        }
-        if groups != 1 {
-            return Err(Error::GroupsUnsupported {
-                scheme: "sparse",
-                groups,
-            });
-        }
-        let total = element_count(shape)?;
-        if usize::try_from(total).is_err() {
-            return Err(Error::ElementCountOverflow {
-                shape: shape.to_vec(),
-            });
-        }
+        let (rows, cols) = matrix("sparse", shape, groups)?;
         Ok(Sparse {
             sparsity,
             values,
-            rows: shape[0],
-            cols: shape[1],
+            rows,
+            cols,
         })
     }
 
@@ -107,20 +89,12 @@ impl Sparse {
 
     /// The whole tensor, row-major.
     pub fn generate(&self, stream: &Stream) -> Vec<f64> {
-        structured::sparse(&[self.rows, self.cols], self.sparsity, self.std(), stream)
-            .unwrap_or_else(|_| unreachable_nan(self.rows * self.cols))
+        structured::draw_sparse(self, stream)
     }
 }
 
 /// `sparsity ∈ [0, 1]`, `std` finite and positive; the law of the non-zero values.
-pub(crate) fn check_parameters(sparsity: f64, std: f64) -> Result<Normal> {
-    if !(0.0..=1.0).contains(&sparsity) {
-        return Err(Error::OutOfRange {
-            key: "sparsity",
-            value: sparsity,
-            min: 0.0,
-            max: 1.0,
-        });
-    }
+fn check_parameters(sparsity: f64, std: f64) -> Result<Normal> {
+    within("sparsity", sparsity, 0.0, 1.0)?;
     Normal::new(0.0, std)
 }

@@ -1,13 +1,17 @@
 //! The truncated Gaussian law [`TruncatedNormal`], with exact moments for any bounds.
 
-use crate::error::{Error, Result};
+use super::Support;
+use crate::error::{Error, Result, finite, nonempty, positive};
 use crate::special;
 
 /// Smallest interval mass accepted: below it the law is numerically a point at a bound.
 const MIN_MASS: f64 = 1e-300;
 
-/// `N(mean, std²)` conditioned on `[a, b]` (absolute bounds; `std` is the parent's).
+/// `N(mean, std²)` conditioned on `[a, b]` (absolute bounds; `mean` and `std` are the
+/// parent's: [`TruncatedNormal::parent_mean`], [`TruncatedNormal::parent_std`]; the truncated
+/// law's own are [`TruncatedNormal::truncated_mean`] and [`TruncatedNormal::variance`]).
 ///
+/// # Formula
 /// With standardized bounds `α = (a − mean)/std`, `β = (b − mean)/std` and
 /// `Z = Φ(β) − Φ(α)`, the standardized law has raw moments
 ///
@@ -128,24 +132,10 @@ impl TruncatedNormal {
     /// ```
     pub fn new(mean: f64, std: f64, a: f64, b: f64) -> Result<TruncatedNormal> {
         for (key, value) in [("mean", mean), ("std", std), ("a", a), ("b", b)] {
-            if !value.is_finite() {
-                return Err(Error::NonFinite { key, value });
-            }
+            finite(key, value)?;
         }
-        if !(std > 0.0) {
-            return Err(Error::NotPositive {
-                key: "std",
-                value: std,
-            });
-        }
-        if !(a < b) {
-            return Err(Error::EmptyInterval {
-                low_key: "a",
-                low: a,
-                high_key: "b",
-                high: b,
-            });
-        }
+        positive("std", std)?;
+        nonempty("a", a, "b", b)?;
         let alpha = (a - mean) / std;
         let beta = (b - mean) / std;
         if !alpha.is_finite() || !beta.is_finite() {
@@ -169,13 +159,15 @@ impl TruncatedNormal {
         })
     }
 
-    /// The parent normal's mean.
-    pub fn mean(&self) -> f64 {
+    /// The parent normal's mean `μ` (before truncation; the truncated law's mean is
+    /// [`TruncatedNormal::truncated_mean`]).
+    pub fn parent_mean(&self) -> f64 {
         self.mean
     }
 
-    /// The parent normal's standard deviation (before truncation).
-    pub fn std(&self) -> f64 {
+    /// The parent normal's standard deviation `σ` (before truncation; the truncated law's is
+    /// `√`[`TruncatedNormal::variance`]).
+    pub fn parent_std(&self) -> f64 {
         self.std
     }
 
@@ -229,35 +221,72 @@ impl TruncatedNormal {
         }
     }
 
-    /// The mean of the truncated law, `mean + std·(φ(α) − φ(β))/Z`.
+    /// The mean of the truncated law (not the parent's [`TruncatedNormal::parent_mean`]).
+    ///
+    /// # Formula
+    /// ```text
+    /// E[X] = μ + σ·m₁ = μ + σ·(φ(α) − φ(β))/Z
+    /// ```
     pub fn truncated_mean(&self) -> f64 {
         self.mean + self.std * self.standard_moments().mean
     }
 
-    /// The variance of the truncated law, `std²·(m₂ − m₁²)`.
+    /// The variance of the truncated law (not the parent's `σ²`).
+    ///
+    /// # Formula
+    /// ```text
+    /// Var X = σ²·(m₂ − m₁²)
+    /// ```
     pub fn variance(&self) -> f64 {
         self.std * self.std * self.standard_moments().variance
     }
 
-    /// The fourth central moment of the truncated law,
-    /// `std⁴·(m₄ − 4m₁m₃ + 6m₁²m₂ − 3m₁⁴)`.
+    /// The fourth central moment of the truncated law.
+    ///
+    /// # Formula
+    /// ```text
+    /// μ₄ = σ⁴·(m₄ − 4m₁m₃ + 6m₁²m₂ − 3m₁⁴)
+    /// ```
     pub fn fourth_central_moment(&self) -> f64 {
         self.std.powi(4) * self.standard_moments().fourth
     }
 
-    /// `P(X ≤ x)`.
+    /// The support `[a, b]`.
+    pub fn support(&self) -> Support {
+        Support {
+            low: self.a,
+            high: self.b,
+        }
+    }
+
+    /// The distribution function `P(X ≤ x)`.
+    ///
+    /// # Formula
+    /// ```text
+    /// F(x) = (Φ(z) − Φ(α))/Z,   z = clamp((x − μ)/σ, α, β)
+    /// ```
     pub fn cdf(&self, x: f64) -> f64 {
         let z = ((x - self.mean) / self.std).clamp(self.alpha, self.beta);
         (normal_mass(self.alpha, z) / self.mass).clamp(0.0, 1.0)
     }
 
-    /// `P(X > x)`.
+    /// The survival function `P(X > x)`, accurate in the upper tail.
+    ///
+    /// # Formula
+    /// ```text
+    /// S(x) = (Φ(β) − Φ(z))/Z,   z = clamp((x − μ)/σ, α, β)
+    /// ```
     pub fn sf(&self, x: f64) -> f64 {
         let z = ((x - self.mean) / self.std).clamp(self.alpha, self.beta);
         (normal_mass(z, self.beta) / self.mass).clamp(0.0, 1.0)
     }
 
     /// The quantile: the `x` in `[a, b]` with `P(X ≤ x) = p`; NaN outside [0, 1].
+    ///
+    /// # Formula
+    /// ```text
+    /// F⁻¹(p) = clamp(μ + σ·Φ⁻¹(Φ(α) + p·Z), a, b)   (from the nearer tail: Φ̄⁻¹(Φ̄(β) + (1 − p)·Z))
+    /// ```
     pub fn quantile(&self, p: f64) -> f64 {
         if p.is_nan() || !(0.0..=1.0).contains(&p) {
             return f64::NAN;

@@ -1,8 +1,10 @@
 //! Identity-like initializations: `eye` (2-D), `dirac` (convolutions, PyTorch) and
 //! `delta_orthogonal` (convolutions, JAX).
 
-use super::{StructuredError, check_gain, numel, orthogonal};
 use crate::Stream;
+use crate::error::Result;
+use crate::fans::Layout;
+use crate::law::{DeltaOrthogonal, Dirac, Eye};
 
 /// The identity matrix of a 2-D shape `[rows, cols]` (ones on the main diagonal), row-major.
 ///
@@ -12,7 +14,8 @@ use crate::Stream;
 /// ```
 ///
 /// # Errors
-/// [`StructuredError::Rank`] unless the shape has exactly 2 dimensions.
+/// As [`Eye::of_shape`]: [`crate::Error::RankUnsupported`] unless the shape has exactly 2
+/// dimensions.
 ///
 /// # Example
 /// ```
@@ -21,21 +24,9 @@ use crate::Stream;
 /// ```
 #[doc(alias = "eye_")]
 #[doc(alias = "identity")]
-pub fn eye(shape: &[usize]) -> Result<Vec<f64>, StructuredError> {
-    if shape.len() != 2 {
-        return Err(StructuredError::Rank {
-            scheme: "eye",
-            rank: shape.len(),
-            accepted: "2",
-        });
-    }
-    let total = numel(shape)?;
-    let (rows, cols) = (shape[0], shape[1]);
-    let mut out = vec![0.0; total];
-    for i in 0..rows.min(cols) {
-        out[i * cols + i] = 1.0;
-    }
-    Ok(out)
+pub fn eye(shape: &[usize]) -> Result<Vec<f64>> {
+    let law = Eye::of_shape(shape, 1)?;
+    Ok((0..law.rows() * law.cols()).map(|i| law.value(i)).collect())
 }
 
 /// The Dirac delta kernel of a convolution weight `[out, in, *k]` (PyTorch layout), row-major:
@@ -53,8 +44,9 @@ pub fn eye(shape: &[usize]) -> Result<Vec<f64>, StructuredError> {
 /// one (k = 4 → index 1); the two agree for odd kernels.
 ///
 /// # Errors
-/// [`StructuredError::Rank`] unless the rank is 3, 4 or 5;
-/// [`StructuredError::GroupsDoNotDivide`] when `groups` is 0 or does not divide `shape[0]`.
+/// As [`Dirac::of_shape`] in the layout `out-in`: [`crate::Error::RankUnsupported`] unless the
+/// rank is 3, 4 or 5; [`crate::Error::GroupsDoNotDivideChannels`] when `groups` is 0 or does
+/// not divide `shape[0]`.
 ///
 /// # Example
 /// ```
@@ -66,38 +58,10 @@ pub fn eye(shape: &[usize]) -> Result<Vec<f64>, StructuredError> {
 /// );
 /// ```
 #[doc(alias = "dirac_")]
-pub fn dirac(shape: &[usize], groups: usize) -> Result<Vec<f64>, StructuredError> {
-    if !(3..=5).contains(&shape.len()) {
-        return Err(StructuredError::Rank {
-            scheme: "dirac",
-            rank: shape.len(),
-            accepted: "3, 4 or 5",
-        });
-    }
-    if groups == 0 || !shape[0].is_multiple_of(groups) {
-        return Err(StructuredError::GroupsDoNotDivide {
-            out_channels: shape[0],
-            groups,
-        });
-    }
-    let total = numel(shape)?;
-    let mut out = vec![0.0; total];
-    if total == 0 {
-        return Ok(out);
-    }
-    let per_group = shape[0] / groups;
-    let min_dim = per_group.min(shape[1]);
-    let spatial = &shape[2..];
-    let tap_count: usize = spatial.iter().product();
-    // Row-major offset of the centre tap k//2 within one [*k] block.
-    let centre = spatial.iter().fold(0usize, |acc, &k| acc * k + k / 2);
-    for g in 0..groups {
-        for d in 0..min_dim {
-            let o = g * per_group + d;
-            out[(o * shape[1] + d) * tap_count + centre] = 1.0;
-        }
-    }
-    Ok(out)
+pub fn dirac(shape: &[usize], groups: usize) -> Result<Vec<f64>> {
+    let law = Dirac::of_shape(groups, shape, &Layout::OutIn, 1)?;
+    let total: usize = law.shape().iter().product();
+    Ok((0..total).map(|i| law.value(i)).collect())
 }
 
 /// The delta-orthogonal kernel of a convolution weight `[*k, in, out]` (JAX / Keras layout),
@@ -109,14 +73,15 @@ pub fn dirac(shape: &[usize], groups: usize) -> Result<Vec<f64>, StructuredError
 /// W = 0 at every other tap;   requires in ≤ out
 /// ```
 ///
-/// The matrix is [`orthogonal`] of `[in, out]` with the same stream, so its rows are orthonormal
-/// (times `gain`) and Haar-distributed. The centre tap is `(k−1)//2` as in JAX's
+/// The matrix is [`orthogonal`](super::orthogonal) of `[in, out]` with the same stream, so its
+/// rows are orthonormal (times `gain`) and Haar-distributed. The centre tap is `(k−1)//2` as in JAX's
 /// `delta_orthogonal`: for an even kernel the lower of the two middle taps (k = 4 → index 1),
 /// whereas PyTorch's [`dirac`] uses `k//2` (k = 4 → index 2).
 ///
 /// # Errors
-/// [`StructuredError::Rank`] unless the rank is 3, 4 or 5; [`StructuredError::InExceedsOut`]
-/// when `in > out`; the gain errors of [`orthogonal`].
+/// As [`DeltaOrthogonal::of_shape`] in the layout `in-out`: the gain errors of
+/// [`orthogonal`](super::orthogonal); [`crate::Error::RankUnsupported`] unless the rank is 3, 4
+/// or 5; [`crate::Error::InExceedsOut`] when `in > out`.
 ///
 /// # Example
 /// ```
@@ -129,44 +94,15 @@ pub fn dirac(shape: &[usize], groups: usize) -> Result<Vec<f64>, StructuredError
 /// assert!((det.abs() - 1.0).abs() < 1e-12);
 /// ```
 #[doc(alias = "ConvolutionDeltaOrthogonal")]
-pub fn delta_orthogonal(
-    shape: &[usize],
-    gain: f64,
-    stream: &Stream,
-) -> Result<Vec<f64>, StructuredError> {
-    let rank = shape.len();
-    if !(3..=5).contains(&rank) {
-        return Err(StructuredError::Rank {
-            scheme: "delta_orthogonal",
-            rank,
-            accepted: "3, 4 or 5",
-        });
-    }
-    let (fan_in, fan_out) = (shape[rank - 2], shape[rank - 1]);
-    if fan_in > fan_out {
-        return Err(StructuredError::InExceedsOut {
-            in_channels: fan_in,
-            out_channels: fan_out,
-        });
-    }
-    check_gain(gain)?;
-    let total = numel(shape)?;
-    let mut out = vec![0.0; total];
-    if total == 0 {
-        return Ok(out);
-    }
-    let matrix = orthogonal(&[fan_in, fan_out], gain, stream)?;
-    let centre = shape[..rank - 2]
-        .iter()
-        .fold(0usize, |acc, &k| acc * k + (k - 1) / 2);
-    let start = centre * fan_in * fan_out;
-    out[start..start + matrix.len()].copy_from_slice(&matrix);
-    Ok(out)
+pub fn delta_orthogonal(shape: &[usize], gain: f64, stream: &Stream) -> Result<Vec<f64>> {
+    Ok(DeltaOrthogonal::of_shape(gain, shape, &Layout::InOut, 1)?.generate(stream))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
+    use crate::structured::orthogonal;
 
     #[test]
     fn eye_matches_torch_eye() {
@@ -174,7 +110,7 @@ mod tests {
         assert_eq!(eye(&[3, 2]).unwrap(), vec![1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
         assert_eq!(eye(&[0, 3]).unwrap(), Vec::<f64>::new());
         for shape in [&[3][..], &[2, 2, 2][..], &[][..]] {
-            assert!(matches!(eye(shape), Err(StructuredError::Rank { .. })));
+            assert!(matches!(eye(shape), Err(Error::RankUnsupported { .. })));
         }
     }
 
@@ -227,17 +163,20 @@ mod tests {
     fn dirac_errors() {
         assert!(matches!(
             dirac(&[6, 2, 3], 4),
-            Err(StructuredError::GroupsDoNotDivide {
+            Err(Error::GroupsDoNotDivideChannels {
                 out_channels: 6,
                 groups: 4
             })
         ));
         assert!(matches!(
             dirac(&[6, 2, 3], 0),
-            Err(StructuredError::GroupsDoNotDivide { .. })
+            Err(Error::GroupsDoNotDivideChannels { .. })
         ));
         for shape in [&[2, 2][..], &[1, 1, 1, 1, 1, 1][..]] {
-            assert!(matches!(dirac(shape, 1), Err(StructuredError::Rank { .. })));
+            assert!(matches!(
+                dirac(shape, 1),
+                Err(Error::RankUnsupported { .. })
+            ));
         }
         assert_eq!(dirac(&[0, 2, 3], 1).unwrap(), Vec::<f64>::new());
     }
@@ -281,7 +220,7 @@ mod tests {
         let s = Stream::new(0, "w");
         assert!(matches!(
             delta_orthogonal(&[3, 5, 4], 1.0, &s),
-            Err(StructuredError::InExceedsOut {
+            Err(Error::InExceedsOut {
                 in_channels: 5,
                 out_channels: 4
             })
@@ -289,7 +228,7 @@ mod tests {
         for shape in [&[3, 3][..], &[1, 1, 1, 1, 3, 3][..]] {
             assert!(matches!(
                 delta_orthogonal(shape, 1.0, &s),
-                Err(StructuredError::Rank { .. })
+                Err(Error::RankUnsupported { .. })
             ));
         }
         for gain in [f64::NAN, 0.0, -2.0, f64::INFINITY] {

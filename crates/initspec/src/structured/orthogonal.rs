@@ -5,10 +5,13 @@
 
 use rayon::prelude::*;
 
+use super::ORTHOGONAL_WORD;
 use super::gemm::Reflectors;
-use super::{ORTHOGONAL_WORD, StructuredError, check_gain, numel};
 use crate::Stream;
+use crate::error::Result;
+use crate::fans::Layout;
 use crate::fill::KernelPath;
+use crate::law::Orthogonal;
 
 /// Width of a Householder panel (the block size of the compact WY representation).
 const PANEL: usize = 64;
@@ -78,9 +81,10 @@ const TWO_M52: f64 = 2.0 * TWO_M53;
 /// baseline (SSE2) path 2.1 s.
 ///
 /// # Errors
-/// [`StructuredError::Rank`] for rank < 2, [`StructuredError::NonFinite`] /
-/// [`StructuredError::NotPositive`] for a bad `gain`, [`StructuredError::TooLarge`] when the
-/// element count overflows. A shape with a zero dimension gives an empty vector.
+/// As [`Orthogonal::of_shape`] in the layout `out-in`: [`crate::Error::RankUnsupported`] for
+/// rank < 2, [`crate::Error::ElementCountOverflow`] when the element count overflows,
+/// [`crate::Error::NonFinite`] / [`crate::Error::NotPositive`] for a bad `gain`. A shape with a
+/// zero dimension gives an empty vector.
 ///
 /// # Example
 /// ```
@@ -98,11 +102,7 @@ const TWO_M52: f64 = 2.0 * TWO_M53;
 /// }
 /// ```
 #[doc(alias = "orthogonal_")]
-pub fn orthogonal(
-    shape: &[usize],
-    gain: f64,
-    stream: &Stream,
-) -> Result<Vec<f64>, StructuredError> {
+pub fn orthogonal(shape: &[usize], gain: f64, stream: &Stream) -> Result<Vec<f64>> {
     orthogonal_impl(shape, gain, stream, true, KernelPath::best())
 }
 
@@ -118,31 +118,35 @@ pub fn orthogonal_without_sign_fix(
     shape: &[usize],
     gain: f64,
     stream: &Stream,
-) -> Result<Vec<f64>, StructuredError> {
+) -> Result<Vec<f64>> {
     orthogonal_impl(shape, gain, stream, false, KernelPath::best())
 }
 
+/// Validates `(shape, gain)` as the law [`Orthogonal`] in the layout `out-in` and draws it.
 fn orthogonal_impl(
     shape: &[usize],
     gain: f64,
     stream: &Stream,
     sign_fix: bool,
     path: KernelPath,
-) -> Result<Vec<f64>, StructuredError> {
-    if shape.len() < 2 {
-        return Err(StructuredError::Rank {
-            scheme: "orthogonal",
-            rank: shape.len(),
-            accepted: "2 or more",
-        });
-    }
-    check_gain(gain)?;
-    let total = numel(shape)?;
+) -> Result<Vec<f64>> {
+    let law = Orthogonal::of_shape(gain, shape, &Layout::OutIn, 1)?;
+    Ok(haar(&law, stream, sign_fix, path))
+}
+
+/// The matrix of a validated [`Orthogonal`] law (see [`orthogonal`] for the formula), with or
+/// without the sign fix, on the given kernel path: it cannot fail.
+pub(crate) fn haar(
+    law: &Orthogonal,
+    stream: &Stream,
+    sign_fix: bool,
+    path: KernelPath,
+) -> Vec<f64> {
+    let (rows, cols, gain) = (law.rows(), law.cols(), law.gain());
+    let total = rows * cols;
     if total == 0 {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    let rows = shape[0];
-    let cols = total / rows;
     let (m, n) = (rows.max(cols), rows.min(cols));
 
     // Z in column-major storage: a[i + j·ld] = g(i·n + j), by blocks of 8 columns.
@@ -185,7 +189,7 @@ fn orthogonal_impl(
                 }
             });
     }
-    Ok(out)
+    out
 }
 
 /// Fills `out[i]` with the standard normal `g(i)` of sub-stream `word2` (Box–Muller, libm): the
@@ -456,6 +460,7 @@ fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
 
     /// Max |WWᵀ − gain²·I| (rows ≤ cols) or |WᵀW − gain²·I| (rows ≥ cols) of a row-major matrix.
     fn gram_error(w: &[f64], rows: usize, cols: usize, gain: f64) -> f64 {
@@ -698,24 +703,24 @@ mod tests {
         for shape in [&[][..], &[5][..]] {
             assert!(matches!(
                 orthogonal(shape, 1.0, &s),
-                Err(StructuredError::Rank { .. })
+                Err(Error::RankUnsupported { .. })
             ));
         }
         for gain in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             assert!(matches!(
                 orthogonal(&[2, 2], gain, &s),
-                Err(StructuredError::NonFinite { .. })
+                Err(Error::NonFinite { .. })
             ));
         }
         for gain in [0.0, -0.0, -1.0] {
             assert!(matches!(
                 orthogonal(&[2, 2], gain, &s),
-                Err(StructuredError::NotPositive { .. })
+                Err(Error::NotPositive { .. })
             ));
         }
         assert!(matches!(
             orthogonal(&[usize::MAX, 3], 1.0, &s),
-            Err(StructuredError::TooLarge { .. })
+            Err(Error::ElementCountOverflow { .. })
         ));
         assert_eq!(orthogonal(&[0, 4], 1.0, &s).unwrap(), Vec::<f64>::new());
         assert_eq!(orthogonal(&[4, 0, 3], 1.0, &s).unwrap(), Vec::<f64>::new());

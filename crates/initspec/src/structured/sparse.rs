@@ -1,7 +1,8 @@
 //! Sparse initialization (Martens 2010; PyTorch `sparse_`).
 
-use super::{MASK_WORD, StructuredError, numel};
-use crate::law::Normal;
+use super::MASK_WORD;
+use crate::error::Result;
+use crate::law::Sparse;
 use crate::{Law, Sampler, Stream};
 
 /// A 2-D weight `[rows, cols]`, row-major, with exactly `⌈sparsity·rows⌉` zeros in every
@@ -23,9 +24,9 @@ use crate::{Law, Sampler, Stream};
 /// values are exactly those of the scalar law `normal(mean=0, std=std)` on the same stream.
 ///
 /// # Errors
-/// [`StructuredError::Rank`] unless the shape has 2 dimensions; [`StructuredError::OutOfRange`]
-/// when `sparsity` is NaN or outside [0, 1]; [`StructuredError::NonFinite`] /
-/// [`StructuredError::NotPositive`] for a bad `std`.
+/// As [`Sparse::of_shape`]: [`crate::Error::OutOfRange`] when `sparsity` is NaN or outside
+/// [0, 1]; [`crate::Error::NonFinite`] / [`crate::Error::NotPositive`] for a bad `std`;
+/// [`crate::Error::RankUnsupported`] unless the shape has 2 dimensions.
 ///
 /// # Example
 /// ```
@@ -38,55 +39,24 @@ use crate::{Law, Sampler, Stream};
 /// }
 /// ```
 #[doc(alias = "sparse_")]
-pub fn sparse(
-    shape: &[usize],
-    sparsity: f64,
-    std: f64,
-    stream: &Stream,
-) -> Result<Vec<f64>, StructuredError> {
-    if shape.len() != 2 {
-        return Err(StructuredError::Rank {
-            scheme: "sparse",
-            rank: shape.len(),
-            accepted: "2",
-        });
-    }
-    if !(0.0..=1.0).contains(&sparsity) {
-        return Err(StructuredError::OutOfRange {
-            key: "sparsity",
-            value: sparsity,
-            low: 0.0,
-            high: 1.0,
-        });
-    }
-    if !std.is_finite() {
-        return Err(StructuredError::NonFinite {
-            key: "std",
-            value: std,
-        });
-    }
-    if !(std > 0.0) {
-        return Err(StructuredError::NotPositive {
-            key: "std",
-            value: std,
-        });
-    }
-    let total = numel(shape)?;
+pub fn sparse(shape: &[usize], sparsity: f64, std: f64, stream: &Stream) -> Result<Vec<f64>> {
+    Ok(draw(&Sparse::of_shape(sparsity, std, shape, 1)?, stream))
+}
+
+/// The tensor of a validated [`Sparse`] law (see [`sparse`] for the formula): it cannot fail.
+pub(crate) fn draw(law: &Sparse, stream: &Stream) -> Vec<f64> {
+    let (rows, cols) = (law.rows(), law.cols());
+    let total = rows * cols;
     let mut out = vec![0.0; total];
     if total == 0 {
-        return Ok(out);
+        return out;
     }
-    let (rows, cols) = (shape[0], shape[1]);
-    let normal = Normal::new(0.0, std).map_err(|_| StructuredError::NotPositive {
-        key: "std",
-        value: std,
-    })?;
-    Sampler::new(&Law::Normal(normal), *stream).fill(&mut out);
+    Sampler::new(&Law::Normal(law.values()), *stream).fill(&mut out);
 
     // ⌈sparsity·rows⌉ ≤ rows since sparsity ≤ 1 (the cast saturates; min guards rounding).
-    let zeros = ((sparsity * rows as f64).ceil() as usize).min(rows);
+    let zeros = law.zeros_per_column();
     if zeros == 0 {
-        return Ok(out);
+        return out;
     }
     let mut keyed: Vec<(u64, usize)> = Vec::with_capacity(rows);
     for c in 0..cols {
@@ -99,7 +69,7 @@ pub fn sparse(
             out[r * cols + c] = 0.0;
         }
     }
-    Ok(out)
+    out
 }
 
 /// The 64-bit mask key of index `i`: the low word of Philox block `i` in [`MASK_WORD`].
@@ -111,6 +81,8 @@ fn mask_key(stream: &Stream, i: usize) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Error;
+    use crate::law::Normal;
 
     fn zeros_per_column(w: &[f64], rows: usize, cols: usize) -> Vec<usize> {
         (0..cols)
@@ -184,25 +156,25 @@ mod tests {
         for shape in [&[4][..], &[2, 2, 2][..]] {
             assert!(matches!(
                 sparse(shape, 0.5, 0.01, &s),
-                Err(StructuredError::Rank { .. })
+                Err(Error::RankUnsupported { .. })
             ));
         }
         for sparsity in [f64::NAN, -0.1, 1.01, f64::INFINITY, f64::NEG_INFINITY] {
             assert!(matches!(
                 sparse(&[4, 4], sparsity, 0.01, &s),
-                Err(StructuredError::OutOfRange { .. })
+                Err(Error::OutOfRange { .. })
             ));
         }
         for std in [f64::NAN, f64::INFINITY] {
             assert!(matches!(
                 sparse(&[4, 4], 0.5, std, &s),
-                Err(StructuredError::NonFinite { .. })
+                Err(Error::NonFinite { .. })
             ));
         }
         for std in [0.0, -1.0] {
             assert!(matches!(
                 sparse(&[4, 4], 0.5, std, &s),
-                Err(StructuredError::NotPositive { .. })
+                Err(Error::NotPositive { .. })
             ));
         }
         assert_eq!(sparse(&[0, 4], 0.5, 0.01, &s).unwrap(), Vec::<f64>::new());
