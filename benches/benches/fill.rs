@@ -15,30 +15,12 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use initspec::baseline::{Baseline, BaselineFloat, generator, rand_distr_fill};
+use initspec::baseline::{BaselineFloat, KERNELS, generator, rand_distr_fill};
 use initspec::{Law, Sampler, Stream};
 use rand_distr::StandardNormal;
 
 /// Buffer sizes in elements: L1 (16 KiB of f32), L2, L3, and main memory.
 const SIZES: [usize; 4] = [1 << 12, 1 << 16, 1 << 20, 1 << 24];
-
-/// The kernels: group name, law, and which `rand_distr` loop is its baseline.
-const KERNELS: [(&str, &str, Baseline); 3] = [
-    (
-        "uniform",
-        "uniform(a=-0.0625, b=0.0625)",
-        Baseline::Uniform {
-            low: -0.0625,
-            high: 0.0625,
-        },
-    ),
-    ("normal", "normal(mean=0, std=1)", Baseline::Normal),
-    (
-        "trunc_normal",
-        "trunc_normal(mean=0, std=1, a=-2, b=2)",
-        Baseline::Truncated { bound: 2.0 },
-    ),
-];
 
 fn kernel_group<T: BaselineFloat>(c: &mut Criterion, dtype: &str)
 where

@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use initspec::baseline::{Baseline, BaselineFloat, generator, rand_distr_fill};
+use initspec::baseline::{Baseline, BaselineFloat, KERNELS, generator, rand_distr_fill};
 use initspec::fill::{KernelPath, PARALLEL_CHUNK};
 use initspec::{Law, Sampler, Stream};
 use rand_distr::StandardNormal;
@@ -142,25 +142,9 @@ pub fn measure(args: &BenchArgs) -> anyhow::Result<BenchReport> {
         })
         .collect::<Result<Vec<_>, _>>()?;
 
-    let laws = [
-        (
-            "uniform",
-            "uniform(a=-0.0625, b=0.0625)",
-            Baseline::Uniform {
-                low: -0.0625,
-                high: 0.0625,
-            },
-        ),
-        ("normal", "normal(mean=0, std=1)", Baseline::Normal),
-        (
-            "trunc_normal",
-            "trunc_normal(mean=0, std=1, a=-2, b=2)",
-            Baseline::Truncated { bound: 2.0 },
-        ),
-    ];
     let mut results = Vec::new();
     for dtype in ["f32", "f64"] {
-        for (name, law, baseline) in laws {
+        for (name, law, baseline) in KERNELS {
             let law: Law = law.parse()?;
             for (threads, pool) in &pools {
                 let kernel = format!("{name}_{dtype}");

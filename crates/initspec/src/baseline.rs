@@ -33,6 +33,25 @@ pub enum Baseline {
     },
 }
 
+/// The benchmarked kernels, shared by `initspec bench` and the criterion benches: name, law
+/// (a base-scheme string), and the `rand_distr` loop it is compared with.
+pub const KERNELS: [(&str, &str, Baseline); 3] = [
+    (
+        "uniform",
+        "uniform(a=-0.0625, b=0.0625)",
+        Baseline::Uniform {
+            low: -0.0625,
+            high: 0.0625,
+        },
+    ),
+    ("normal", "normal(mean=0, std=1)", Baseline::Normal),
+    (
+        "trunc_normal",
+        "trunc_normal(mean=0, std=1, a=-2, b=2)",
+        Baseline::Truncated { bound: 2.0 },
+    ),
+];
+
 /// A float type the baseline can fill: `f32` or `f64`.
 pub trait BaselineFloat: Element + SampleUniform + PartialOrd
 where
