@@ -385,6 +385,21 @@ fn decode_into(bytes: &[u8], dtype: Dtype, big_endian: bool, out: &mut Vec<f64>)
     }
 }
 
+/// Tiny deterministic generator (Marsaglia's xorshift64) for the readers' corruption corpora.
+#[cfg(test)]
+pub(crate) struct XorShift(pub(crate) u64);
+
+#[cfg(test)]
+impl XorShift {
+    /// The next state: `x ^= x << 13; x ^= x >> 7; x ^= x << 17`.
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -476,20 +491,5 @@ mod tests {
         assert!(got.iter().enumerate().all(|(i, &v)| v == i as f64));
         let short = read_values(&mut &bytes[..8], 3, Dtype::F32, false);
         assert!(matches!(short, Err(FormatError::ReadFailed { .. })));
-    }
-}
-
-/// Tiny deterministic generator (Marsaglia's xorshift64) for the readers' corruption corpora.
-#[cfg(test)]
-pub(crate) struct XorShift(pub(crate) u64);
-
-#[cfg(test)]
-impl XorShift {
-    /// The next state: `x ^= x << 13; x ^= x >> 7; x ^= x << 17`.
-    pub(crate) fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
     }
 }
