@@ -467,6 +467,12 @@ mod tests {
             Fans::of_shape(&[3, 4], &far, 1),
             Err(Error::InvalidAxis { axis: -3, rank: 2 })
         ));
+        // Axis = rank is the first index past the end (boundary of `i < rank`).
+        let past: Layout = "axes(in=[0],out=[2])".parse().unwrap();
+        assert_eq!(
+            Fans::of_shape(&[3, 4], &past, 1),
+            Err(Error::InvalidAxis { axis: 2, rank: 2 })
+        );
         for bad in [
             "",
             "outin2",
@@ -502,5 +508,10 @@ mod tests {
         assert_eq!(FanMode::from_name("FAN_AVG"), Some(FanMode::FanAvg));
         assert_eq!(FanMode::from_name("fan"), None);
         assert_eq!(fans.swapped().fan_in(), 40);
+        // Display is the grammar spelling, which parses back.
+        assert_eq!(FanMode::FanGeoAvg.to_string(), "fan_geo_avg");
+        for mode in FanMode::ALL {
+            assert_eq!(FanMode::from_name(&mode.to_string()), Some(mode));
+        }
     }
 }

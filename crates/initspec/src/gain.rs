@@ -148,4 +148,13 @@ mod tests {
             assert!(Nonlinearity::from_name(name).is_some(), "{name}");
         }
     }
+
+    #[test]
+    fn display_prints_the_canonical_name() {
+        assert_eq!(Nonlinearity::LeakyRelu.to_string(), "leaky_relu");
+        assert_eq!(Nonlinearity::Linear.to_string(), "linear");
+        for &(_, nonlinearity) in NAMES {
+            assert_eq!(nonlinearity.to_string(), nonlinearity.name());
+        }
+    }
 }

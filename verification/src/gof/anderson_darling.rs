@@ -175,3 +175,39 @@ pub fn anderson_darling_sf(n: usize, z: f64) -> f64 {
     let x = 1.0 - upper;
     (upper - errfix(n as f64, x)).clamp(0.0, 1.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// errfix vs a Python port of Marsaglia & Marsaglia's (2004) C code, evaluated in
+    /// the same f64 operations (the x = 0.85 polynomial cancels to ~1e-11 relative, so a
+    /// port in exact decimals would not do).
+    const ERRFIX_REL_TOL: f64 = 1e-12;
+
+    fn assert_close(got: f64, want: f64, what: &str) {
+        assert!(
+            (got - want).abs() <= ERRFIX_REL_TOL * want.abs(),
+            "{what}: got {got:e}, want {want:e}"
+        );
+    }
+
+    #[test]
+    fn errfix_branches_and_their_boundaries() {
+        // x = 0.8 belongs to the middle branch (Marsaglia: `if (x > .8)`), where v = 1;
+        // the upper polynomial would give 1.48192e-5 there.
+        assert_close(errfix(10.0, 0.8), 1.7196487664995485e-05, "x = 0.8");
+        assert_close(errfix(10.0, 0.85), -6.827865374873454e-04, "x = 0.85");
+        // x = c belongs to the middle branch (`if (x < c)`), where v = 0: the constant
+        // term −0.00022633 alone; the lower branch would give 0 there.
+        let c = 0.01265 + 0.1757 / 10.0;
+        assert_close(errfix(10.0, c), -9.84422335e-07, "x = c");
+        // The lower branch, at n = 2 (where its 1/n² and 1/n terms matter) and n = 1000.
+        assert_close(errfix(2.0, 0.05), -0.018914035781560663, "n = 2, x < c");
+        assert_close(
+            errfix(1000.0, 0.005),
+            -1.919624773371476e-06,
+            "n = 1000, x < c",
+        );
+    }
+}

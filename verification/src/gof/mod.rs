@@ -30,6 +30,8 @@ mod sum;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_exact;
 
 pub use anderson_darling::{
     AndersonDarling, anderson_darling, anderson_darling_limit_cdf, anderson_darling_sf,

@@ -311,6 +311,47 @@ mod tests {
         assert!(n.quantile(1.5).is_nan());
         let c = Law::Constant(Constant::new(3.0).unwrap());
         assert_eq!((c.cdf(2.9), c.cdf(3.0)), (0.0, 1.0));
+        // Every p in [0, 1] has the point mass as its quantile.
+        assert_eq!(
+            (c.quantile(0.0), c.quantile(0.3), c.quantile(1.0)),
+            (3.0, 3.0, 3.0)
+        );
+        assert_eq!(n.std_dev(), 2.0);
+        // The truncated normal's own sf (symmetric about 0: sf(0) = ½, 0 at b, 1 at a).
+        let t = Law::TruncatedNormal(TruncatedNormal::new(0.0, 1.0, -2.0, 2.0).unwrap());
+        assert_eq!((t.sf(-2.0), t.sf(2.0)), (1.0, 0.0));
+        assert!((t.sf(0.0) - 0.5).abs() < 1e-15);
+        assert!((t.sf(1.0) + t.cdf(1.0) - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn family_names() {
+        let scalar = [
+            ("constant(value=1)", "constant"),
+            ("uniform(a=-1, b=1)", "uniform"),
+            ("normal(std=1)", "normal"),
+            ("trunc_normal(std=0.02)", "truncated_normal"),
+        ];
+        for (text, family) in scalar {
+            let law: Law = text.parse().unwrap();
+            assert_eq!(law.family(), family, "{text}");
+            assert!(!law.is_structured());
+        }
+        let structured = [
+            ("orthogonal", &[4, 3][..], "orthogonal"),
+            ("eye", &[4, 3], "eye"),
+            ("dirac", &[4, 4, 3], "dirac"),
+            ("delta_orthogonal", &[4, 4, 3], "delta_orthogonal"),
+            ("sparse(sparsity=0.5)", &[4, 3], "sparse"),
+        ];
+        for (text, shape, family) in structured {
+            let scheme: Scheme = text.parse().unwrap();
+            let law = scheme
+                .resolve(shape, &crate::fans::Layout::OutIn, 1)
+                .unwrap();
+            assert_eq!(law.family(), family, "{text}");
+            assert!(law.is_structured());
+        }
     }
 
     #[test]
