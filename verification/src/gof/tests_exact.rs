@@ -119,3 +119,44 @@ fn kurtosis_interval_exact_bounds_at_a_non_unit_variance() {
         );
     }
 }
+
+#[test]
+fn smirnov_peak_walk_and_stride_match_the_full_sum() {
+    // The walk outward from the peak (n > 10⁴) must include the j = 0 term, which dominates
+    // at small x = √n·d, and the stride beyond n = 10⁶ must stay within the bump's width.
+    // The full sum (every term) is the reference; both agree to ~1e-13 where correct.
+    const FULL_SUM_REL_TOL: f64 = 1e-10;
+    for n in [20_000_usize, 1_000_001] {
+        let sn = (n as f64).sqrt();
+        for x in [0.01, 0.3, 1.0, 5.0, 10.0] {
+            let (got, want) = (smirnov_sf(n, x / sn), super::ks::smirnov_sf_full(n, x / sn));
+            assert!(
+                (got - want).abs() <= FULL_SUM_REL_TOL * want,
+                "n={n} x={x}: {got:e} vs full sum {want:e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn smirnov_edge_cases() {
+    // n = 0 or d ≤ 0: no evidence, p = 1 (an empty sum would underflow n − 1).
+    assert_eq!(smirnov_sf(0, 0.3), 1.0);
+    assert_eq!(smirnov_sf(10, 0.0), 1.0);
+    assert_eq!(smirnov_sf(10, -0.5), 1.0);
+}
+
+#[test]
+fn variance_interval_checks_mu4_only_for_the_kurtosis_interval() {
+    let x = [0.5, -0.5, 1.0, 1.0];
+    // μ₄ is implied (3σ⁴) and not read for the exact χ² interval...
+    assert!(variance_ratio_interval(&x, 0.0, 1.0, f64::NAN, true, 0.95).is_ok());
+    // ...and must exceed σ⁴ for the kurtosis one.
+    assert_eq!(
+        variance_ratio_interval(&x, 0.0, 1.0, 1.0, false, 0.95),
+        Err(GofError::InvalidFourthMoment {
+            fourth_central_moment: 1.0,
+            variance: 1.0
+        })
+    );
+}

@@ -326,4 +326,37 @@ mod tests {
         assert_eq!((eye.quantile(0.5), eye.quantile(0.500001)), (0.0, 1.0));
         assert!(eye.quantile(1.5).is_nan() && eye.cdf(f64::NAN).is_nan());
     }
+
+    #[test]
+    fn moments_support_and_quantiles_beyond_the_unit_cases() {
+        // gain 3 (where g·g ≠ g + g): Var = g²/d, μ₄ = 3g⁴/(d(d + 2)).
+        let orthogonal = Marginal {
+            zero: 0.0,
+            part: Part::SphereCoordinate {
+                gain: 3.0,
+                dimension: 8,
+            },
+        };
+        assert_eq!(orthogonal.variance(), 9.0 / 8.0);
+        assert_eq!(orthogonal.fourth_central_moment(), 3.0 * 81.0 / 80.0);
+        // No structural zero: the support is the part's own, 0 not added (a 1×1 eye).
+        let ones = Marginal {
+            zero: 0.0,
+            part: Part::One,
+        };
+        assert_eq!(
+            ones.support(),
+            Support {
+                low: 1.0,
+                high: 1.0
+            }
+        );
+        // A wide Gaussian: the bisection bracket ±40σ must scale with σ (mpmath: 100·Φ⁻¹(0.025)).
+        let wide = Marginal {
+            zero: 0.0,
+            part: Part::Gaussian { std: 100.0 },
+        };
+        assert!((wide.quantile(0.025) - -195.99639845400543).abs() < 1e-9);
+        assert!(wide.quantile(0.5).abs() < 1e-9);
+    }
 }

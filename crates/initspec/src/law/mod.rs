@@ -352,6 +352,11 @@ mod tests {
             assert_eq!(law.family(), family, "{text}");
             assert!(law.is_structured());
         }
+        let scheme: Scheme = "delta_orthogonal(gain=2)".parse().unwrap();
+        match scheme.resolve(&[4, 4, 3], &crate::fans::Layout::OutIn, 1) {
+            Ok(Law::DeltaOrthogonal(d)) => assert_eq!(d.gain(), 2.0),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -515,4 +515,34 @@ mod tests {
             Err(Error::NonFinite { .. })
         ));
     }
+
+    #[test]
+    fn asymmetric_wide_intervals_match_mpmath() {
+        // (μ, σ, a, b) → (mean, variance, μ₄), mpmath quadrature at 40 digits. Asymmetric, so
+        // that m₁ and m₃ ≠ 0 and every term of μ₄ = σ⁴(m₄ − 4m₁m₃ + 6m₁²m₂ − 3m₁⁴) counts.
+        const CLOSED_FORM_REL_TOL: f64 = 1e-12;
+        for ((mean, std, a, b), want) in [
+            (
+                (0.0, 1.0, -1.0, 2.0),
+                [0.22963717909132897, 0.5197625392115339, 0.6159956515841782],
+            ),
+            (
+                (1.0, 2.0, -1.0, 5.0),
+                [1.459274358182658, 2.0790501568461357, 9.855930425346852],
+            ),
+        ] {
+            let t = TruncatedNormal::new(mean, std, a, b).unwrap();
+            let got = [t.truncated_mean(), t.variance(), t.fourth_central_moment()];
+            for (g, w) in got.into_iter().zip(want) {
+                assert!(
+                    (g - w).abs() <= CLOSED_FORM_REL_TOL * w,
+                    "N({mean}, {std}²) on [{a}, {b}]: {got:?} vs {want:?}"
+                );
+            }
+        }
+        // A shifted, scaled law: z = (x − μ)/σ = 1 at x = 3 (mpmath).
+        let t = TruncatedNormal::new(1.0, 2.0, -1.0, 5.0).unwrap();
+        assert!((t.cdf(3.0) - 0.8339775028579717).abs() < 1e-15);
+        assert!((t.sf(3.0) - 0.1660224971420283).abs() < 1e-15);
+    }
 }
