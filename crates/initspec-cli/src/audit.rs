@@ -77,7 +77,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
             Ok(result) => result,
             Err(e) if several => {
                 let name = tensor.name.clone().unwrap_or_default();
-                skipped.push((name, format!("shape {:?}: {e}", tensor.data.shape())));
+                skipped.push((name, format!("shape {:?}: {e}", tensor.shape)));
                 continue;
             }
             Err(e) => {
@@ -88,7 +88,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
                 return Err(anyhow!(
                     "cannot audit {}{which} (shape {:?}) as {scheme}: {e}",
                     args.input.file.display(),
-                    tensor.data.shape()
+                    tensor.shape
                 ));
             }
         };

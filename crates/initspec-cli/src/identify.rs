@@ -53,9 +53,9 @@ pub fn run(args: &IdentifyArgs) -> anyhow::Result<Outcome> {
             .map(|(t, c)| IdentifyJson {
                 file: file.clone(),
                 tensor: t.name.as_deref(),
-                shape: t.data.shape(),
+                shape: &t.shape,
                 dtype: t.storage().name().to_string(),
-                n: t.data.len(),
+                n: t.values.len(),
                 candidates: c,
             })
             .collect();
@@ -84,9 +84,9 @@ pub fn run(args: &IdentifyArgs) -> anyhow::Result<Outcome> {
         outln!(
             out,
             "identify {file}{which}: shape {:?} {}, n = {} (layout {})",
-            tensor.data.shape(),
+            tensor.shape,
             tensor.storage(),
-            tensor.data.len(),
+            tensor.values.len(),
             args.input.layout
         );
         outln!(

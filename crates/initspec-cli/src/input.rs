@@ -6,9 +6,9 @@ use initspec::{Fans, Layout};
 use initspec_verify::sample::Sample;
 use initspec_verify::storage::Storage;
 
-use crate::format::{Dtype, TensorData, TensorFormat, npy, read_tensor, safetensors};
 use crate::limits;
 use anyhow::anyhow;
+use initspec_io::{Dtype, TensorFormat, npy, read_tensor, safetensors};
 
 /// The file, tensor and layout arguments shared by `audit` and `identify`.
 #[derive(clap::Args, Debug)]
@@ -43,7 +43,7 @@ impl TensorArgs {
     /// # Errors
     /// The fan error, naming the tensor and its shape.
     pub fn check_layout(&self, tensor: &LoadedTensor, layout: &Layout) -> anyhow::Result<()> {
-        let shape = tensor.data.shape();
+        let shape = &tensor.shape[..];
         if shape.len() < 2 {
             return Ok(());
         }
@@ -69,19 +69,23 @@ impl TensorArgs {
 pub struct LoadedTensor {
     /// Its name inside a `.safetensors` file (`None` for `.npy`).
     pub name: Option<String>,
-    /// Shape, dtype and values.
-    pub data: TensorData,
+    /// Its shape.
+    pub shape: Vec<usize>,
+    /// The dtype it was stored in.
+    pub dtype: Dtype,
+    /// Its values converted exactly to `f64`, in C order.
+    pub values: Vec<f64>,
 }
 
 impl LoadedTensor {
     /// The storage model of its dtype.
     pub fn storage(&self) -> Storage {
-        storage_of(self.data.dtype())
+        storage_of(self.dtype)
     }
 
     /// The tensor as the audit and identify see it, with its fans in `layout` and `groups`.
     pub fn sample(&self, layout: &Layout, groups: usize) -> Sample<'_> {
-        Sample::new(self.data.values(), self.data.shape(), self.storage())
+        Sample::new(&self.values, &self.shape, self.storage())
             .with_layout(layout.clone())
             .with_groups(groups)
     }
@@ -129,7 +133,7 @@ pub const ANALYSIS_BYTES_PER_VALUE: usize = 17;
 /// with no tensor to examine, a named tensor that is missing, empty or not floating-point,
 /// tensors that need more memory than this process can allocate: one line naming the file.
 pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
-    let fail = |e: crate::format::FormatError| {
+    let fail = |e: initspec_io::FormatError| {
         anyhow::Error::new(e).context(format!("cannot read {}", path.display()))
     };
     let format = TensorFormat::from_path(path).map_err(fail)?;
@@ -166,7 +170,7 @@ pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
                 chosen.push(Some(n.to_string()));
             } else {
                 for info in header.tensors() {
-                    let count = crate::format::element_count(info.shape()).map_err(fail)?;
+                    let count = initspec_io::element_count(info.shape()).map_err(fail)?;
                     let reason = if info.dtype().is_none() {
                         Some(format!(
                             "dtype {} is not a floating-point type",
@@ -213,7 +217,12 @@ pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
         .into_iter()
         .map(|n| {
             let data = read_tensor(path, n.as_deref()).map_err(fail)?;
-            Ok(LoadedTensor { name: n, data })
+            Ok(LoadedTensor {
+                name: n,
+                shape: data.shape().to_vec(),
+                dtype: data.dtype(),
+                values: data.into_values().to_f64(),
+            })
         })
         .collect::<anyhow::Result<_>>()?;
     Ok(Loaded { tensors, skipped })
@@ -222,7 +231,7 @@ pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
 /// The number of values of `shape`, or an error when it is 0: an empty tensor has nothing to
 /// test, and a verdict on it would mean nothing.
 fn nonempty(path: &Path, name: Option<&str>, shape: &[usize]) -> anyhow::Result<usize> {
-    match crate::format::element_count(shape) {
+    match initspec_io::element_count(shape) {
         Ok(n) if n > 0 => Ok(n),
         Ok(_) => {
             let which = name.map_or(String::new(), |n| format!(" tensor {n:?}"));

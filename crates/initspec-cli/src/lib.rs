@@ -2,15 +2,14 @@
 //! lives in its own private module beside its arguments, and returns its report and exit
 //! status (0 success / conforms, 1 does not conform) or an error (exit 2, one line).
 //!
-//! Public beyond [`main`] only: [`args`], the parsers of command-line values, and [`format`],
-//! the tensor file formats, for the fuzz targets and the integration tests.
+//! Public beyond [`main`] only: [`args`], the parsers of command-line values, for the fuzz
+//! targets. The file formats live in the `initspec-io` crate.
 
 pub mod args;
 mod audit;
 mod bench;
 mod calibrate;
 mod cli;
-pub mod format;
 mod identify;
 mod input;
 mod limits;

@@ -12,10 +12,10 @@ use half::{bf16, f16};
 use initspec::{Element, Fans, Law, Layout, Sampler, Scheme, Stream, element_count};
 
 use crate::args::{parse_layout, parse_scheme, parse_shape};
-use crate::format::{Dtype, FormatError, TensorWriter};
 use crate::limits;
 use crate::output::{Outcome, outln};
 use anyhow::{Context as _, anyhow};
+use initspec_io::{Dtype, FormatError, TensorWriter};
 
 /// Arguments of `initspec sample`.
 #[derive(clap::Args, Debug)]

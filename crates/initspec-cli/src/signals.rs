@@ -1,10 +1,10 @@
 //! Termination signals: SIGINT (Ctrl-C), SIGTERM and SIGHUP remove every temporary file the
-//! process is writing ([`crate::format::AtomicFile`]), then end it with status 128 + N, as a
+//! process is writing ([`initspec_io::AtomicFile`]), then end it with status 128 + N, as a
 //! shell reports a process killed by signal N. The final path of an interrupted write is never
 //! created, and now no temporary file is left beside it either.
 //!
 //! SIGKILL cannot be caught: the temporary it leaves is named so that the next write into the
-//! same directory recognises and removes it ([`crate::format::AtomicFile::create`]).
+//! same directory recognises and removes it ([`initspec_io::AtomicFile::create`]).
 
 /// Starts a thread that waits for SIGINT, SIGTERM or SIGHUP, removes the temporaries being
 /// written and exits with 128 + the signal's number. Does nothing where signals cannot be
@@ -21,7 +21,7 @@ pub fn remove_temporaries_on_termination() {
         .name("initspec-signals".into())
         .spawn(move || {
             if let Some(signal) = signals.forever().next() {
-                crate::format::remove_live_temporaries();
+                initspec_io::remove_live_temporaries();
                 std::process::exit(128 + signal);
             }
         });

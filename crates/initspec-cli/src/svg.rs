@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::format::AtomicFile;
 use anyhow::anyhow;
+use initspec_io::AtomicFile;
 
 /// Bins of each layer's histogram.
 pub const HISTOGRAM_BINS: usize = 40;

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use assert_cmd::Command;
 use initspec::{Layout, Sampler, Scheme, Stream};
-use initspec_cli::format::read_tensor;
+use initspec_io::read_tensor;
 
 fn sample(dir: &Path, file: &str, args: &[&str]) -> std::path::PathBuf {
     let out = dir.join(file);
@@ -75,7 +75,7 @@ fn npy_holds_exactly_the_library_draw() {
         assert_eq!(tensor.shape(), &dims[..]);
         let groups: usize = groups.parse().unwrap();
         assert_eq!(
-            tensor.values(),
+            &tensor.to_f64(),
             &expected_f32(scheme, &dims, layout, groups, 9, "t")[..],
             "{scheme}"
         );
@@ -123,7 +123,7 @@ fn safetensors_names_the_tensor_and_records_the_law() {
             _ => 2f64.powi(-11),
         };
         let bound = 0.2041241452319315 * (1.0 + unit_roundoff);
-        assert!(tensor.values().iter().all(|x| x.abs() <= bound), "{dtype}");
+        assert!(tensor.to_f64().iter().all(|x| x.abs() <= bound), "{dtype}");
     }
 }
 
@@ -216,7 +216,7 @@ fn base_schemes_accept_any_rank() {
         "s.npy",
         &["--scheme", "constant(value=3)", "--shape", ""],
     );
-    assert_eq!(read_tensor(&out, None).unwrap().values(), &[3.0]);
+    assert_eq!(read_tensor(&out, None).unwrap().to_f64(), [3.0]);
 }
 
 /// The law of `scheme` on `shape` in `layout`.
@@ -284,7 +284,7 @@ fn structured_samples_pass_their_checks() {
         assert_eq!(tensor.shape(), &dims[..]);
         let law = structured_law(scheme, &dims, layout, groups.parse().unwrap());
         let verdict =
-            initspec_verify::check::check_sample(&law, tensor.values(), storage_of(dtype), 1e-6);
+            initspec_verify::check::check_sample(&law, &tensor.to_f64(), storage_of(dtype), 1e-6);
         assert!(
             verdict.pass,
             "{scheme} {shape} {dtype}: rejected at α = 1e-6, n = {}, seed 3: {:?}",
@@ -294,7 +294,7 @@ fn structured_samples_pass_their_checks() {
         // Exactly the library's f64 tensor, rounded to the dtype.
         let mut exact = vec![0f64; tensor.len()];
         Sampler::new(&law, Stream::new(3, "weight")).fill(&mut exact);
-        for (got, want) in tensor.values().iter().zip(&exact) {
+        for (got, want) in tensor.to_f64().iter().zip(&exact) {
             assert_eq!(*got, storage_of(dtype).round(*want), "{scheme} {dtype}");
         }
     }
@@ -347,7 +347,7 @@ fn structured_samples_are_thread_invariant_and_haar_over_200_seeds() {
                     &seed.to_string(),
                 ],
             );
-            read_tensor(&out, None).unwrap().into_values()
+            read_tensor(&out, None).unwrap().to_f64()
         })
         .collect();
     let law = structured_law("orthogonal", &[8, 8], "out-in", 1);

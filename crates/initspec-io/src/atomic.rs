@@ -8,7 +8,7 @@
 //!
 //! A temporary never outlives its writer: it is removed when the writer is dropped before
 //! committing, and by [`remove_live_temporaries`] when the process is told to terminate
-//! (`crate::signals`). Only SIGKILL (or a crash of the machine) can leave one behind; its
+//! (the `initspec` binary installs a handler for SIGINT, SIGTERM and SIGHUP). Only SIGKILL (or a crash of the machine) can leave one behind; its
 //! name records the process and the host that wrote it, and on Linux the next
 //! [`AtomicFile::create`] in that directory on that host removes every temporary whose process
 //! no longer runs.

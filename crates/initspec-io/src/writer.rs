@@ -295,8 +295,8 @@ mod tests {
             w.write_chunk(piece).unwrap();
         }
         w.finish().unwrap();
-        let t = super::super::read_tensor(&path, None).unwrap();
-        assert_eq!(t.values(), [1.5, -2.0, 3.25]);
+        let t = crate::read_tensor(&path, None).unwrap();
+        assert_eq!(t.to_f64(), [1.5, -2.0, 3.25]);
     }
 
     #[test]
@@ -326,7 +326,7 @@ mod tests {
         w.write_bf16(&[bf16::ONE, bf16::NEG_ONE]).unwrap();
         w.finish().unwrap();
         assert_eq!(
-            super::super::read_tensor(&path, None).unwrap().values(),
+            crate::read_tensor(&path, None).unwrap().to_f64(),
             [1.0, -1.0]
         );
     }
@@ -371,10 +371,10 @@ mod tests {
                 w.write_f32(chunk).unwrap();
             }
             w.finish().unwrap();
-            let t = super::super::read_tensor(&path, Some("w")).unwrap();
+            let t = crate::read_tensor(&path, Some("w")).unwrap();
             assert_eq!(t.shape(), [n / 1024, 1024]);
             assert!(
-                t.values()
+                t.to_f64()
                     .iter()
                     .enumerate()
                     .all(|(i, &v)| v == i as f64 * 0.5)

@@ -36,6 +36,8 @@ mod atomic;
 mod error;
 pub mod npy;
 pub mod safetensors;
+mod safetensors_writer;
+mod values;
 mod writer;
 
 use std::fmt;
@@ -46,6 +48,8 @@ use std::str::FromStr;
 
 pub use atomic::{AtomicFile, remove_live_temporaries};
 pub use error::FormatError;
+pub use safetensors_writer::SafetensorsWriter;
+pub use values::{StoredElement, Values};
 pub use writer::TensorWriter;
 
 /// The element type of a tensor file.
@@ -159,29 +163,22 @@ impl fmt::Display for TensorFormat {
 
 /// One tensor read from a file: logical shape, stored dtype, values in C order.
 ///
-/// The values are the stored values converted exactly to `f64` (every f16,
-/// bf16 and f32 value is representable); the dtype is kept so that the caller
-/// can compare them with the law as rounded to that dtype. The number of
-/// values is always the product of the shape (1 for rank 0).
+/// The values keep the width they were stored in ([`Values`]): 2 bytes a value for f16 and
+/// bf16, 4 for f32. The number of values is always the product of the shape (1 for rank 0).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TensorData {
     shape: Vec<usize>,
-    dtype: Dtype,
-    values: Vec<f64>,
+    values: Values,
 }
 
 impl TensorData {
     /// Builds from parts whose lengths the readers have already checked.
-    pub(crate) fn new(shape: Vec<usize>, dtype: Dtype, values: Vec<f64>) -> Self {
+    pub(crate) fn new(shape: Vec<usize>, values: Values) -> Self {
         debug_assert_eq!(
             shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)),
             Some(values.len())
         );
-        TensorData {
-            shape,
-            dtype,
-            values,
-        }
+        TensorData { shape, values }
     }
 
     /// The logical shape (C order; `[]` for a scalar).
@@ -191,17 +188,22 @@ impl TensorData {
 
     /// The dtype the values were stored in.
     pub fn dtype(&self) -> Dtype {
-        self.dtype
+        self.values.dtype()
     }
 
-    /// The values in C (row-major) order.
-    pub fn values(&self) -> &[f64] {
+    /// The values in C (row-major) order, in their stored width.
+    pub fn values(&self) -> &Values {
         &self.values
     }
 
     /// Takes the values out, in C order.
-    pub fn into_values(self) -> Vec<f64> {
+    pub fn into_values(self) -> Values {
         self.values
+    }
+
+    /// The values converted exactly to `f64`, in C order.
+    pub fn to_f64(&self) -> Vec<f64> {
+        self.values.to_f64()
     }
 
     /// Number of elements (the product of the shape).
@@ -292,7 +294,7 @@ pub(crate) fn name_path(err: FormatError, path: &Path) -> FormatError {
 }
 
 /// Number of elements of `shape`, or [`FormatError::ShapeOverflow`].
-pub(crate) fn element_count(shape: &[usize]) -> Result<usize, FormatError> {
+pub fn element_count(shape: &[usize]) -> Result<usize, FormatError> {
     // The core's count, so that a file and a scheme agree on which shapes exist.
     initspec::element_count(shape)
         .ok()
@@ -303,7 +305,7 @@ pub(crate) fn element_count(shape: &[usize]) -> Result<usize, FormatError> {
 }
 
 /// Bytes of data of `shape` in `dtype`, or [`FormatError::ShapeOverflow`].
-pub(crate) fn data_bytes(shape: &[usize], dtype: Dtype) -> Result<u64, FormatError> {
+pub fn data_bytes(shape: &[usize], dtype: Dtype) -> Result<u64, FormatError> {
     element_count(shape)?
         .checked_mul(dtype.size_bytes())
         .and_then(|b| u64::try_from(b).ok())
@@ -315,7 +317,7 @@ pub(crate) fn data_bytes(shape: &[usize], dtype: Dtype) -> Result<u64, FormatErr
 /// Bytes read from the source at a time while decoding (a multiple of 8).
 const READ_CHUNK_BYTES: usize = 1 << 16;
 
-/// Reads `count` elements of `dtype` from `r` and converts them to `f64`.
+/// Reads `count` elements of `dtype` from `r`, in their own width.
 ///
 /// The caller has checked that the source holds `count · size` more bytes.
 pub(crate) fn read_values<R: Read>(
@@ -323,13 +325,27 @@ pub(crate) fn read_values<R: Read>(
     count: usize,
     dtype: Dtype,
     big_endian: bool,
-) -> Result<Vec<f64>, FormatError> {
-    let size = dtype.size_bytes();
-    let mut values = Vec::new();
+) -> Result<Values, FormatError> {
+    match dtype {
+        Dtype::F16 => read_typed::<R, half::f16>(r, count, big_endian),
+        Dtype::BF16 => read_typed::<R, half::bf16>(r, count, big_endian),
+        Dtype::F32 => read_typed::<R, f32>(r, count, big_endian),
+        Dtype::F64 => read_typed::<R, f64>(r, count, big_endian),
+    }
+}
+
+/// [`read_values`] for one element type, [`READ_CHUNK_BYTES`] at a time.
+fn read_typed<R: Read, T: StoredElement>(
+    r: &mut R,
+    count: usize,
+    big_endian: bool,
+) -> Result<Values, FormatError> {
+    let size = T::DTYPE.size_bytes();
+    let mut values: Vec<T> = Vec::new();
     values
         .try_reserve_exact(count)
         .map_err(|_| FormatError::TooLargeForMemory {
-            bytes: (count as u64).saturating_mul(8),
+            bytes: (count as u64).saturating_mul(size as u64),
         })?;
     let chunk_elems = READ_CHUNK_BYTES / size;
     let mut buf = vec![0u8; chunk_elems.min(count) * size];
@@ -339,50 +355,10 @@ pub(crate) fn read_values<R: Read>(
         let bytes = &mut buf[..n * size];
         r.read_exact(bytes)
             .map_err(|source| FormatError::ReadFailed { source })?;
-        decode_into(bytes, dtype, big_endian, &mut values);
+        values.extend(bytes.chunks_exact(size).map(|c| T::read(c, big_endian)));
         remaining -= n;
     }
-    Ok(values)
-}
-
-/// Appends the elements in `bytes` (a whole number of them) to `out` as `f64`.
-fn decode_into(bytes: &[u8], dtype: Dtype, big_endian: bool, out: &mut Vec<f64>) {
-    match dtype {
-        Dtype::F16 => out.extend(bytes.chunks_exact(2).map(|c| {
-            let b = [c[0], c[1]];
-            let bits = if big_endian {
-                u16::from_be_bytes(b)
-            } else {
-                u16::from_le_bytes(b)
-            };
-            half::f16::from_bits(bits).to_f64()
-        })),
-        Dtype::BF16 => out.extend(bytes.chunks_exact(2).map(|c| {
-            let b = [c[0], c[1]];
-            let bits = if big_endian {
-                u16::from_be_bytes(b)
-            } else {
-                u16::from_le_bytes(b)
-            };
-            half::bf16::from_bits(bits).to_f64()
-        })),
-        Dtype::F32 => out.extend(bytes.chunks_exact(4).map(|c| {
-            let b = [c[0], c[1], c[2], c[3]];
-            f64::from(if big_endian {
-                f32::from_be_bytes(b)
-            } else {
-                f32::from_le_bytes(b)
-            })
-        })),
-        Dtype::F64 => out.extend(bytes.chunks_exact(8).map(|c| {
-            let b = [c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]];
-            if big_endian {
-                f64::from_be_bytes(b)
-            } else {
-                f64::from_le_bytes(b)
-            }
-        })),
-    }
+    Ok(T::into_values(values))
 }
 
 /// Tiny deterministic generator (Marsaglia's xorshift64) for the readers' corruption corpora.
@@ -473,20 +449,12 @@ mod tests {
     }
 
     #[test]
-    fn decode_both_endians() {
-        let mut out = Vec::new();
-        decode_into(&1.5f32.to_be_bytes(), Dtype::F32, true, &mut out);
-        decode_into(&(-2.25f64).to_le_bytes(), Dtype::F64, false, &mut out);
-        decode_into(&[0x3c, 0x00], Dtype::F16, true, &mut out); // 1.0 in f16
-        decode_into(&[0x80, 0x3f], Dtype::BF16, false, &mut out); // 1.0 in bf16
-        assert_eq!(out, [1.5, -2.25, 1.0, 1.0]);
-    }
-
-    #[test]
     fn read_values_in_many_chunks() {
         let n = READ_CHUNK_BYTES / 4 * 3 + 7;
         let bytes: Vec<u8> = (0..n).flat_map(|i| (i as f32).to_le_bytes()).collect();
-        let got = read_values(&mut &bytes[..], n, Dtype::F32, false).unwrap();
+        let got = read_values(&mut &bytes[..], n, Dtype::F32, false)
+            .unwrap()
+            .to_f64();
         assert_eq!(got.len(), n);
         assert!(got.iter().enumerate().all(|(i, &v)| v == i as f64));
         let short = read_values(&mut &bytes[..8], 3, Dtype::F32, false);

@@ -15,10 +15,11 @@
 //! non-overlapping in offset order and covering the data exactly, and each
 //! tensor's byte length equal to its element count times its element size.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
@@ -60,12 +61,39 @@ pub fn header_bytes(
     dtype: Dtype,
     metadata: &BTreeMap<String, String>,
 ) -> Result<Vec<u8>, FormatError> {
-    if name.is_empty() || name == METADATA_KEY {
-        return Err(FormatError::InvalidTensorName {
-            name: name.to_owned(),
-        });
-    }
-    let bytes = super::data_bytes(shape, dtype)?;
+    let spec = TensorSpec {
+        name: name.to_owned(),
+        shape: shape.to_vec(),
+        dtype,
+    };
+    header_bytes_multi(std::slice::from_ref(&spec), metadata)
+}
+
+/// A tensor to be written: its name, shape and dtype.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TensorSpec {
+    /// The name in the header (not empty, not `__metadata__`).
+    pub name: String,
+    /// The shape.
+    pub shape: Vec<usize>,
+    /// The stored dtype.
+    pub dtype: Dtype,
+}
+
+/// The `.safetensors` prefix for several tensors whose data follow in the order given, each
+/// right after the previous one (offsets `[0, b₀]`, `[b₀, b₀ + b₁]`, ...), with `metadata` as
+/// `__metadata__` (omitted when empty). The JSON is compact, keys in the order given, and
+/// padded with spaces to a multiple of 8 bytes, as the reference implementation pads it.
+///
+/// # Errors
+///
+/// [`FormatError::InvalidTensorName`] for an empty name, `__metadata__`, or a name given
+/// twice; [`FormatError::ShapeOverflow`] when a shape or the total overflows.
+pub fn header_bytes_multi(
+    tensors: &[TensorSpec],
+    metadata: &BTreeMap<String, String>,
+) -> Result<Vec<u8>, FormatError> {
+    let mut seen = HashSet::with_capacity(tensors.len());
     let mut json = String::from("{");
     if !metadata.is_empty() {
         json.push_str(&json_string(METADATA_KEY)?);
@@ -78,15 +106,34 @@ pub fn header_bytes(
             json.push(':');
             json.push_str(&json_string(v)?);
         }
-        json.push_str("},");
+        json.push('}');
     }
-    let dims: Vec<String> = shape.iter().map(usize::to_string).collect();
-    json.push_str(&format!(
-        "{}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[0,{bytes}]}}}}",
-        json_string(name)?,
-        dtype.safetensors_name(),
-        dims.join(",")
-    ));
+    let mut offset = 0u64;
+    for (i, t) in tensors.iter().enumerate() {
+        if t.name.is_empty() || t.name == METADATA_KEY || !seen.insert(t.name.as_str()) {
+            return Err(FormatError::InvalidTensorName {
+                name: t.name.clone(),
+            });
+        }
+        let bytes = super::data_bytes(&t.shape, t.dtype)?;
+        let end = offset
+            .checked_add(bytes)
+            .ok_or_else(|| FormatError::ShapeOverflow {
+                shape: t.shape.iter().map(|&d| d as u64).collect(),
+            })?;
+        if i > 0 || !metadata.is_empty() {
+            json.push(',');
+        }
+        let dims: Vec<String> = t.shape.iter().map(usize::to_string).collect();
+        json.push_str(&format!(
+            "{}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{offset},{end}]}}",
+            json_string(&t.name)?,
+            t.dtype.safetensors_name(),
+            dims.join(",")
+        ));
+        offset = end;
+    }
+    json.push('}');
     let padded = json.len().next_multiple_of(8);
     let mut out = Vec::with_capacity(8 + padded);
     out.extend_from_slice(&(padded as u64).to_le_bytes());
@@ -137,10 +184,12 @@ fn known_dtype(name: &str) -> Option<Dtype> {
         .find(|d| d.safetensors_name() == name)
 }
 
-/// The validated header of a `.safetensors` file.
+/// The validated header of a `.safetensors` file, with its tensors indexed by name (a
+/// lookup costs O(1), so reading every tensor of a header of n tensors costs O(n)).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SafetensorsHeader {
     tensors: Vec<TensorInfo>,
+    by_name: HashMap<String, usize>,
     metadata: BTreeMap<String, String>,
     data_start: u64,
 }
@@ -158,7 +207,7 @@ impl SafetensorsHeader {
 
     /// The tensor of this name, if present.
     pub fn tensor(&self, name: &str) -> Option<&TensorInfo> {
-        self.tensors.iter().find(|t| t.name == name)
+        self.by_name.get(name).map(|&i| &self.tensors[i])
     }
 
     /// The tensor names in file order.
@@ -298,6 +347,7 @@ pub fn read_header<R: Read + Seek>(r: &mut R) -> Result<SafetensorsHeader, Forma
 
     let mut metadata = None;
     let mut tensors: Vec<TensorInfo> = Vec::with_capacity(entries.len());
+    let mut names = HashSet::with_capacity(entries.len());
     for (key, value) in entries {
         if key == METADATA_KEY {
             let Some(obj) = value.as_object() else {
@@ -316,7 +366,7 @@ pub fn read_header<R: Read + Seek>(r: &mut R) -> Result<SafetensorsHeader, Forma
                 return Err(malformed("duplicate key '__metadata__'"));
             }
         } else {
-            if tensors.iter().any(|t| t.name == key) {
+            if !names.insert(key.clone()) {
                 return Err(malformed(format!("duplicate tensor name '{key}'")));
             }
             tensors.push(parse_tensor_info(key, &value)?);
@@ -326,8 +376,14 @@ pub fn read_header<R: Read + Seek>(r: &mut R) -> Result<SafetensorsHeader, Forma
     let data_start = 8 + header_len;
     let data_len = file_len - data_start;
     check_offsets(&mut tensors, data_len)?;
+    let by_name = tensors
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.clone(), i))
+        .collect();
     Ok(SafetensorsHeader {
         tensors,
+        by_name,
         metadata: metadata.unwrap_or_default(),
         data_start,
     })
@@ -407,6 +463,15 @@ fn check_offsets(tensors: &mut [TensorInfo], data_len: u64) -> Result<(), Format
 pub fn read<R: Read + Seek>(r: &mut R, name: Option<&str>) -> Result<TensorData, FormatError> {
     let header = read_header(r)?;
     let info = header.select(name)?;
+    read_tensor_data(r, &header, info)
+}
+
+/// Reads the tensor `info` of `header` from `r`, in its stored width.
+fn read_tensor_data<R: Read + Seek>(
+    r: &mut R,
+    header: &SafetensorsHeader,
+    info: &TensorInfo,
+) -> Result<TensorData, FormatError> {
     let Some(dtype) = info.dtype() else {
         return Err(FormatError::UnsupportedDtype {
             dtype: info.dtype.clone(),
@@ -416,7 +481,87 @@ pub fn read<R: Read + Seek>(r: &mut R, name: Option<&str>) -> Result<TensorData,
     r.seek(SeekFrom::Start(header.data_start + info.data_offsets.0))
         .map_err(|source| FormatError::ReadFailed { source })?;
     let values = super::read_values(r, count, dtype, false)?;
-    Ok(TensorData::new(info.shape.clone(), dtype, values))
+    Ok(TensorData::new(info.shape.clone(), values))
+}
+
+/// A `.safetensors` file opened once: its header read and validated when opened, then its
+/// tensors read one at a time (each costs its own bytes, never the whole file's).
+#[derive(Debug)]
+pub struct SafetensorsFile {
+    path: PathBuf,
+    file: File,
+    header: SafetensorsHeader,
+}
+
+impl SafetensorsFile {
+    /// Opens `path` and validates its header.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_header`], with I/O errors as [`FormatError::Io`] naming the path.
+    pub fn open(path: &Path) -> Result<Self, FormatError> {
+        let mut file = super::open_file(path)?;
+        let header = read_header(&mut file).map_err(|e| super::name_path(e, path))?;
+        Ok(SafetensorsFile {
+            path: path.to_path_buf(),
+            file,
+            header,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The validated header.
+    pub fn header(&self) -> &SafetensorsHeader {
+        &self.header
+    }
+
+    /// Reads the tensor `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`FormatError::TensorNotFound`], [`FormatError::UnsupportedDtype`],
+    /// [`FormatError::TooLargeForMemory`], or an I/O error naming the path.
+    pub fn read(&mut self, name: &str) -> Result<TensorData, FormatError> {
+        let info = self.header.select(Some(name))?;
+        read_tensor_data(&mut self.file, &self.header, info)
+            .map_err(|e| super::name_path(e, &self.path))
+    }
+
+    /// The stored bytes of the tensor `name`, whatever its dtype (integer tensors included).
+    ///
+    /// # Errors
+    ///
+    /// [`FormatError::TensorNotFound`], [`FormatError::TooLargeForMemory`], or an I/O error
+    /// naming the path.
+    pub fn read_bytes(&mut self, name: &str) -> Result<Vec<u8>, FormatError> {
+        let info = self.header.select(Some(name))?;
+        let (begin, end) = info.data_offsets;
+        let len = end - begin;
+        let mut bytes = Vec::new();
+        usize::try_from(len)
+            .ok()
+            .and_then(|n| bytes.try_reserve_exact(n).ok())
+            .ok_or(FormatError::TooLargeForMemory { bytes: len })?;
+        let start = self.header.data_start + begin;
+        let io = |source| super::name_path(FormatError::ReadFailed { source }, &self.path);
+        self.file.seek(SeekFrom::Start(start)).map_err(io)?;
+        (&mut self.file)
+            .take(len)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 != len {
+            return Err(FormatError::Truncated {
+                what: "tensor data",
+                needed: len,
+                available: bytes.len() as u64,
+            });
+        }
+        Ok(bytes)
+    }
 }
 
 /// Reads one tensor from a `.safetensors` file; see [`read`].
@@ -441,9 +586,9 @@ pub fn read_file_header(path: &Path) -> Result<SafetensorsHeader, FormatError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::TensorWriter;
     use super::*;
-    use crate::format::XorShift;
+    use crate::TensorWriter;
+    use crate::XorShift;
     use ::safetensors as reference;
     use half::{bf16, f16};
     use std::io::Cursor;
@@ -593,8 +738,8 @@ mod tests {
 
                 let t = read_file(&path, None).unwrap();
                 assert_eq!(
-                    (t.shape(), t.dtype(), t.values()),
-                    (shape, dtype, &vals[..])
+                    (t.shape(), t.dtype(), t.to_f64()),
+                    (shape, dtype, vals.to_vec())
                 );
                 let h = read_file_header(&path).unwrap();
                 assert_eq!(h.metadata(), &m);
@@ -629,13 +774,13 @@ mod tests {
         assert_eq!(h.tensor("c").unwrap().dtype_name(), "I64");
         assert_eq!(h.tensor("c").unwrap().dtype(), None);
         assert_eq!(
-            read_bytes(&bytes, Some("a")).unwrap().values(),
+            read_bytes(&bytes, Some("a")).unwrap().to_f64(),
             [1.0, 2.0, 3.0]
         );
         let t = read_bytes(&bytes, Some("b")).unwrap();
         assert_eq!(
-            (t.shape(), t.dtype(), t.values()),
-            (&[1, 2][..], Dtype::BF16, &[-1.0, 0.5][..])
+            (t.shape(), t.dtype(), t.to_f64()),
+            (&[1, 2][..], Dtype::BF16, vec![-1.0, 0.5])
         );
 
         let e = read_bytes(&bytes, Some("c")).unwrap_err();

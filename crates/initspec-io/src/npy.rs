@@ -21,7 +21,7 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use super::{Dtype, FormatError, TensorData};
+use super::{Dtype, FormatError, TensorData, Values};
 
 /// The six magic bytes at the start of every `.npy` file.
 pub const MAGIC: &[u8; 6] = b"\x93NUMPY";
@@ -259,7 +259,7 @@ pub fn read_header<R: Read + Seek>(r: &mut R) -> Result<NpyHeader, FormatError> 
     })
 }
 
-/// Reads a whole `.npy` source: values converted to `f64`, in C order.
+/// Reads a whole `.npy` source: values in their stored width, in C order.
 ///
 /// # Errors
 ///
@@ -269,11 +269,16 @@ pub fn read<R: Read + Seek>(r: &mut R) -> Result<TensorData, FormatError> {
     let count = super::element_count(&header.shape)?;
     let values = super::read_values(r, count, header.dtype, header.big_endian)?;
     let values = if header.fortran_order && header.shape.len() > 1 {
-        fortran_to_c(&values, &header.shape)?
+        match values {
+            Values::F16(v) => Values::F16(fortran_to_c(&v, &header.shape)?),
+            Values::BF16(v) => Values::BF16(fortran_to_c(&v, &header.shape)?),
+            Values::F32(v) => Values::F32(fortran_to_c(&v, &header.shape)?),
+            Values::F64(v) => Values::F64(fortran_to_c(&v, &header.shape)?),
+        }
     } else {
         values
     };
-    Ok(TensorData::new(header.shape, header.dtype, values))
+    Ok(TensorData::new(header.shape, values))
 }
 
 /// Reads a `.npy` file; see [`read`].
@@ -298,12 +303,12 @@ pub fn read_file_header(path: &Path) -> Result<NpyHeader, FormatError> {
 }
 
 /// Reorders column-major `src` of `shape` into row-major order.
-fn fortran_to_c(src: &[f64], shape: &[usize]) -> Result<Vec<f64>, FormatError> {
+fn fortran_to_c<T: Copy>(src: &[T], shape: &[usize]) -> Result<Vec<T>, FormatError> {
     let n = src.len();
     let mut out = Vec::new();
     out.try_reserve_exact(n)
         .map_err(|_| FormatError::TooLargeForMemory {
-            bytes: (n as u64).saturating_mul(8),
+            bytes: (n as u64).saturating_mul(size_of::<T>() as u64),
         })?;
     if n == 0 {
         return Ok(out);
@@ -611,7 +616,7 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::XorShift;
+    use crate::XorShift;
     use std::io::Cursor;
 
     /// A complete little-endian C-order `.npy` file from our writer's header.
@@ -704,7 +709,7 @@ mod tests {
         let file = npy_bytes(&shape, Dtype::F32, &2.5f32.to_le_bytes());
         let t = read_bytes(&file).unwrap();
         assert_eq!(t.shape(), &shape[..]);
-        assert_eq!(t.values(), [2.5]);
+        assert_eq!(t.to_f64(), [2.5]);
         let hdr = read_header(&mut Cursor::new(&file)).unwrap();
         assert_eq!(hdr.version(), (2, 0));
     }
@@ -740,7 +745,7 @@ mod tests {
                 let t = read_bytes(&file).unwrap();
                 assert_eq!(t.shape(), shape, "{dtype} {shape:?}");
                 assert_eq!(t.dtype(), dtype);
-                assert_eq!(t.values(), &vals[..], "{dtype} {shape:?}");
+                assert_eq!(t.to_f64(), &vals[..], "{dtype} {shape:?}");
                 assert_eq!(t.is_empty(), n == 0);
             }
         }
@@ -757,7 +762,7 @@ mod tests {
         let t = read_bytes(&raw_npy((1, 0), header, &data)).unwrap();
         assert_eq!(t.shape(), [2, 3]);
         assert_eq!(t.dtype(), Dtype::F32);
-        assert_eq!(t.values(), [1., 2., 3., 4., 5., 6.]);
+        assert_eq!(t.to_f64(), [1., 2., 3., 4., 5., 6.]);
 
         // Rank 3, f8 little-endian Fortran: element (i, j, k) = 100i + 10j + k.
         let (a, b, c) = (2, 3, 4);
@@ -776,13 +781,13 @@ mod tests {
                 (0..b).flat_map(move |j| (0..c).map(move |k| (100 * i + 10 * j + k) as f64))
             })
             .collect();
-        assert_eq!(t.values(), &want[..]);
+        assert_eq!(t.to_f64(), &want[..]);
 
         // Big-endian f2, rank 1 in Fortran order (same as C order), version 3.0.
         let header = "{\"descr\": \">f2\", \"fortran_order\": True, \"shape\": (3,)}";
         let data = [0x3c, 0x00, 0xc0, 0x00, 0x7c, 0x00]; // 1, -2, +inf
         let t = read_bytes(&raw_npy((3, 0), header, &data)).unwrap();
-        assert_eq!(t.values(), [1.0, -2.0, f64::INFINITY]);
+        assert_eq!(t.to_f64(), [1.0, -2.0, f64::INFINITY]);
         assert_eq!(t.dtype(), Dtype::F16);
 
         // Fortran order with a zero dim and rank 0.
@@ -794,7 +799,7 @@ mod tests {
         );
         let header = "{'descr': '>f8', 'fortran_order': True, 'shape': (), }";
         let t = read_bytes(&raw_npy((1, 0), header, &0.5f64.to_be_bytes())).unwrap();
-        assert_eq!((t.shape(), t.values()), (&[][..], &[0.5][..]));
+        assert_eq!((t.shape(), t.to_f64()), (&[][..], vec![0.5]));
     }
 
     #[test]
@@ -807,7 +812,7 @@ mod tests {
         let data: Vec<u8> = [1f32, 2.].iter().flat_map(|v| v.to_le_bytes()).collect();
         for h in ok {
             let t = read_bytes(&raw_npy((1, 0), h, &data)).unwrap();
-            assert_eq!(t.values(), [1., 2.], "{h}");
+            assert_eq!(t.to_f64(), [1., 2.], "{h}");
         }
     }
 
@@ -1031,16 +1036,16 @@ mod tests {
     }
 
     // Files written by NumPy 2.4 (tests/fixtures/make_npy_fixtures.py).
-    const FIX_F4_C: &[u8] = include_bytes!("../../tests/fixtures/npy/f4_c_2x3.npy");
-    const FIX_F8_SCALAR: &[u8] = include_bytes!("../../tests/fixtures/npy/f8_scalar.npy");
-    const FIX_F2_RANK1: &[u8] = include_bytes!("../../tests/fixtures/npy/f2_rank1.npy");
-    const FIX_F4_EMPTY: &[u8] = include_bytes!("../../tests/fixtures/npy/f4_empty_0x3.npy");
-    const FIX_F2_BE_F: &[u8] = include_bytes!("../../tests/fixtures/npy/f2_be_fortran_2x3x4.npy");
-    const FIX_F8_BE_F: &[u8] = include_bytes!("../../tests/fixtures/npy/f8_be_fortran_3x4.npy");
-    const FIX_F4_F: &[u8] = include_bytes!("../../tests/fixtures/npy/f4_fortran_3x4.npy");
-    const FIX_F4_V2: &[u8] = include_bytes!("../../tests/fixtures/npy/f4_v2_2x2.npy");
-    const FIX_F4_V3: &[u8] = include_bytes!("../../tests/fixtures/npy/f4_v3_2x2.npy");
-    const FIX_I4: &[u8] = include_bytes!("../../tests/fixtures/npy/i4_2.npy");
+    const FIX_F4_C: &[u8] = include_bytes!("../tests/fixtures/npy/f4_c_2x3.npy");
+    const FIX_F8_SCALAR: &[u8] = include_bytes!("../tests/fixtures/npy/f8_scalar.npy");
+    const FIX_F2_RANK1: &[u8] = include_bytes!("../tests/fixtures/npy/f2_rank1.npy");
+    const FIX_F4_EMPTY: &[u8] = include_bytes!("../tests/fixtures/npy/f4_empty_0x3.npy");
+    const FIX_F2_BE_F: &[u8] = include_bytes!("../tests/fixtures/npy/f2_be_fortran_2x3x4.npy");
+    const FIX_F8_BE_F: &[u8] = include_bytes!("../tests/fixtures/npy/f8_be_fortran_3x4.npy");
+    const FIX_F4_F: &[u8] = include_bytes!("../tests/fixtures/npy/f4_fortran_3x4.npy");
+    const FIX_F4_V2: &[u8] = include_bytes!("../tests/fixtures/npy/f4_v2_2x2.npy");
+    const FIX_F4_V3: &[u8] = include_bytes!("../tests/fixtures/npy/f4_v3_2x2.npy");
+    const FIX_I4: &[u8] = include_bytes!("../tests/fixtures/npy/i4_2.npy");
 
     /// The values the fixture script writes: `arange(n) * 0.5 - 3`, C order.
     fn fixture_values(n: usize) -> Vec<f64> {
@@ -1101,7 +1106,7 @@ mod tests {
             let t = read_bytes(bytes).unwrap();
             assert_eq!(t.shape(), shape);
             assert_eq!(
-                t.values(),
+                t.to_f64(),
                 &fixture_values(t.len())[..],
                 "{shape:?} {dtype}"
             );
