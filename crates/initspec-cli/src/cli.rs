@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use crate::output::{Outcome, report_error};
-use crate::{audit, bench, calibrate, identify, propagate, sample, signals, verify};
+use crate::{audit, bench, calibrate, identify, init, propagate, sample, signals, verify};
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
@@ -24,6 +24,9 @@ struct Cli {
 enum Command {
     /// Draw a scheme into a .npy or .safetensors file.
     Sample(sample::SampleArgs),
+    /// Initialize a whole model from a manifest into a .safetensors file or a sharded
+    /// checkpoint directory.
+    Init(init::InitArgs),
     /// Check every built-in scheme against its exact law (the conformance suite).
     Verify(verify::VerifyArgs),
     /// Hold weights from a .npy or .safetensors file against the scheme they claim.
@@ -57,7 +60,7 @@ fn parse() -> Result<Cli, ExitCode> {
 /// The first line of clap's error, without its `error: ` prefix, and where to look next.
 fn one_line(error: &clap::Error) -> String {
     if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "a command is needed: sample, verify, audit, identify, calibrate, propagate or bench (see initspec --help)".to_string();
+        return "a command is needed: sample, init, verify, audit, identify, manifest, calibrate, propagate or bench (see initspec --help)".to_string();
     }
     let rendered = error.render().to_string();
     let first = rendered
@@ -72,6 +75,7 @@ fn one_line(error: &clap::Error) -> String {
 fn run(command: &Command) -> anyhow::Result<Outcome> {
     match command {
         Command::Sample(args) => sample::command(args),
+        Command::Init(args) => init::run(args),
         Command::Verify(args) => verify::command(args),
         Command::Audit(args) => audit::run(args),
         Command::Identify(args) => identify::run(args),

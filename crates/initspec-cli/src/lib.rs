@@ -11,6 +11,7 @@ mod bench;
 mod calibrate;
 mod cli;
 mod identify;
+mod init;
 mod input;
 mod limits;
 mod output;

@@ -15,7 +15,7 @@ use crate::args::{parse_layout, parse_scheme, parse_shape};
 use crate::limits;
 use crate::output::{Outcome, outln};
 use anyhow::{Context as _, anyhow};
-use initspec_io::{Dtype, FormatError, TensorWriter};
+use initspec_io::{Dtype, TensorWriter};
 
 /// Arguments of `initspec sample`.
 #[derive(clap::Args, Debug)]
@@ -307,13 +307,21 @@ pub fn run(request: &SampleRequest) -> anyhow::Result<SampleSummary> {
     .with_context(|| format!("cannot write {}", request.out.display()))?;
     if let Some(law) = &law {
         let sampler = Sampler::new(law, Stream::new(request.seed, &request.name));
+        let path = request.out.display();
+        let context = || format!("cannot write {path}");
         match request.dtype {
-            Dtype::F32 => stream::<f32>(&sampler, elements, &mut writer, TensorWriter::write_f32)?,
-            Dtype::F64 => stream::<f64>(&sampler, elements, &mut writer, TensorWriter::write_f64)?,
-            Dtype::BF16 => {
-                stream::<bf16>(&sampler, elements, &mut writer, TensorWriter::write_bf16)?
-            }
-            Dtype::F16 => stream::<f16>(&sampler, elements, &mut writer, TensorWriter::write_f16)?,
+            Dtype::F32 => stream::<f32>(&sampler, elements, |part| {
+                writer.write_values(part).with_context(context)
+            })?,
+            Dtype::F64 => stream::<f64>(&sampler, elements, |part| {
+                writer.write_values(part).with_context(context)
+            })?,
+            Dtype::BF16 => stream::<bf16>(&sampler, elements, |part| {
+                writer.write_values(part).with_context(context)
+            })?,
+            Dtype::F16 => stream::<f16>(&sampler, elements, |part| {
+                writer.write_values(part).with_context(context)
+            })?,
         }
     }
     writer
@@ -322,19 +330,19 @@ pub fn run(request: &SampleRequest) -> anyhow::Result<SampleSummary> {
     Ok(SampleSummary { law })
 }
 
-/// Fills and writes the tensor chunk by chunk.
-fn stream<T: Element>(
+/// Fills the tensor of `sampler` chunk by chunk ([`CHUNK_ELEMENTS`] at a time, each chunk
+/// filled on all threads) and hands each chunk to `write`, in order.
+///
+/// # Errors
+/// A value that overflows `T` (naming the element), a chunk that cannot be allocated, or the
+/// error of `write`.
+pub fn stream<T: Element>(
     sampler: &Sampler,
     elements: u64,
-    writer: &mut TensorWriter,
-    write: fn(&mut TensorWriter, &[T]) -> Result<(), FormatError>,
+    mut write: impl FnMut(&[T]) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let chunk = CHUNK_ELEMENTS.min(usize::try_from(elements).unwrap_or(usize::MAX));
-    let mut buffer = Vec::new();
-    buffer
-        .try_reserve_exact(chunk)
-        .map_err(|_| anyhow!("not enough memory for one chunk of the tensor"))?;
-    buffer.resize(chunk, T::default());
+    let mut buffer = limits::try_vec("one chunk of the tensor", chunk, T::default())?;
     let mut start = 0u64;
     while start < elements {
         let len = (elements - start).min(chunk as u64) as usize;
@@ -348,7 +356,7 @@ fn stream<T: Element>(
                 T::NAME
             ));
         }
-        write(writer, part).with_context(|| format!("cannot write {}", writer.path().display()))?;
+        write(part)?;
         start += len as u64;
     }
     Ok(())

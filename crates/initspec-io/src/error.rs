@@ -54,6 +54,11 @@ pub enum FormatError {
         /// The name as given.
         name: String,
     },
+    /// Two tensors to be written in one file have the same name.
+    DuplicateTensorName {
+        /// The repeated name.
+        name: String,
+    },
     /// The input path (after following symbolic links) is not a regular file: a directory, a
     /// FIFO, a socket or a device, which could block forever or never end.
     NotRegularFile {
@@ -245,6 +250,9 @@ impl fmt::Display for FormatError {
                 "invalid tensor name '{}': it must be non-empty and not '__metadata__'",
                 one_line(name)
             ),
+            Self::DuplicateTensorName { name } => {
+                write!(f, "tensor name '{}' is given twice", one_line(name))
+            }
             // The callers name the path ("cannot read PATH: ..."); `path` is for programs.
             Self::NotRegularFile { kind, .. } => {
                 write!(f, "it is {kind}, not a regular file")

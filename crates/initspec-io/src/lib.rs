@@ -33,10 +33,13 @@
 //! input gives a one-line [`FormatError`], never a panic.
 
 mod atomic;
+pub mod checkpoint;
 mod error;
+pub mod manifest;
 pub mod npy;
 pub mod safetensors;
 mod safetensors_writer;
+pub mod shards;
 mod values;
 mod writer;
 
@@ -241,7 +244,7 @@ pub fn read_tensor(path: &Path, tensor: Option<&str>) -> Result<TensorData, Form
 /// # Errors
 /// [`FormatError::NotRegularFile`], or [`FormatError::Io`] when it cannot be examined or
 /// opened.
-pub(crate) fn open_file(path: &Path) -> Result<File, FormatError> {
+pub fn open_file(path: &Path) -> Result<File, FormatError> {
     let io_err = |source| FormatError::Io {
         action: "cannot open",
         path: path.to_path_buf(),

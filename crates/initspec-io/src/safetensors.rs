@@ -87,8 +87,8 @@ pub struct TensorSpec {
 ///
 /// # Errors
 ///
-/// [`FormatError::InvalidTensorName`] for an empty name, `__metadata__`, or a name given
-/// twice; [`FormatError::ShapeOverflow`] when a shape or the total overflows.
+/// [`FormatError::InvalidTensorName`] for an empty name or `__metadata__`,
+/// [`FormatError::DuplicateTensorName`]; [`FormatError::ShapeOverflow`] when a shape or the total overflows.
 pub fn header_bytes_multi(
     tensors: &[TensorSpec],
     metadata: &BTreeMap<String, String>,
@@ -110,8 +110,13 @@ pub fn header_bytes_multi(
     }
     let mut offset = 0u64;
     for (i, t) in tensors.iter().enumerate() {
-        if t.name.is_empty() || t.name == METADATA_KEY || !seen.insert(t.name.as_str()) {
+        if t.name.is_empty() || t.name == METADATA_KEY {
             return Err(FormatError::InvalidTensorName {
+                name: t.name.clone(),
+            });
+        }
+        if !seen.insert(t.name.as_str()) {
+            return Err(FormatError::DuplicateTensorName {
                 name: t.name.clone(),
             });
         }

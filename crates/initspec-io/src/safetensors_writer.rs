@@ -52,7 +52,8 @@ impl SafetensorsWriter {
     /// # Errors
     ///
     /// [`FormatError::UnknownExtension`] unless the path ends in `.safetensors`,
-    /// [`FormatError::InvalidTensorName`] (empty, `__metadata__` or repeated),
+    /// [`FormatError::InvalidTensorName`] (empty or `__metadata__`),
+    /// [`FormatError::DuplicateTensorName`],
     /// [`FormatError::ShapeOverflow`], [`FormatError::Io`] naming the path, or
     /// [`FormatError::NoSpace`] when the file system has less room than the whole file.
     /// All but the last two are checked before anything is created on disk.
@@ -256,8 +257,10 @@ mod tests {
     fn bad_names_are_refused_before_creating_anything() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.safetensors");
+        let twice = [spec("a", &[1], Dtype::F32), spec("a", &[1], Dtype::F32)];
+        let e = SafetensorsWriter::create(&path, &twice, &BTreeMap::new()).unwrap_err();
+        assert!(matches!(e, FormatError::DuplicateTensorName { .. }), "{e}");
         for specs in [
-            vec![spec("a", &[1], Dtype::F32), spec("a", &[1], Dtype::F32)],
             vec![spec("", &[1], Dtype::F32)],
             vec![spec("__metadata__", &[1], Dtype::F32)],
         ] {

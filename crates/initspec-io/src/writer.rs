@@ -130,13 +130,47 @@ impl TensorWriter {
         Ok(())
     }
 
+    /// Appends values of any stored element type; it must be the writer's dtype.
+    ///
+    /// # Errors
+    ///
+    /// [`FormatError::DtypeMismatch`], or as [`TensorWriter::write_chunk`].
+    pub fn write_values<T: crate::StoredElement>(
+        &mut self,
+        values: &[T],
+    ) -> Result<(), FormatError> {
+        let size = T::DTYPE.size_bytes();
+        if T::DTYPE != self.dtype {
+            return Err(FormatError::DtypeMismatch {
+                expected: self.dtype,
+                got: T::DTYPE,
+            });
+        }
+        self.reserve(values.len().saturating_mul(size))?;
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let mut result = Ok(());
+        for chunk in values.chunks(ENCODE_CHUNK_ELEMS) {
+            scratch.resize(chunk.len() * size, 0);
+            for (out, &v) in scratch.chunks_exact_mut(size).zip(chunk) {
+                v.write_le(out);
+            }
+            result = self.file.write_all(&scratch);
+            if result.is_err() {
+                break;
+            }
+            self.written += scratch.len() as u64;
+        }
+        self.scratch = scratch;
+        result
+    }
+
     /// Appends `f32` values; the writer's dtype must be [`Dtype::F32`].
     ///
     /// # Errors
     ///
     /// [`FormatError::DtypeMismatch`], or as [`TensorWriter::write_chunk`].
     pub fn write_f32(&mut self, values: &[f32]) -> Result<(), FormatError> {
-        self.write_typed(Dtype::F32, values, f32::to_le_bytes)
+        self.write_values(values)
     }
 
     /// Appends `f64` values; the writer's dtype must be [`Dtype::F64`].
@@ -145,7 +179,7 @@ impl TensorWriter {
     ///
     /// [`FormatError::DtypeMismatch`], or as [`TensorWriter::write_chunk`].
     pub fn write_f64(&mut self, values: &[f64]) -> Result<(), FormatError> {
-        self.write_typed(Dtype::F64, values, f64::to_le_bytes)
+        self.write_values(values)
     }
 
     /// Appends `bf16` values; the writer's dtype must be [`Dtype::BF16`].
@@ -154,7 +188,7 @@ impl TensorWriter {
     ///
     /// [`FormatError::DtypeMismatch`], or as [`TensorWriter::write_chunk`].
     pub fn write_bf16(&mut self, values: &[bf16]) -> Result<(), FormatError> {
-        self.write_typed(Dtype::BF16, values, bf16::to_le_bytes)
+        self.write_values(values)
     }
 
     /// Appends `f16` values; the writer's dtype must be [`Dtype::F16`].
@@ -163,7 +197,7 @@ impl TensorWriter {
     ///
     /// [`FormatError::DtypeMismatch`], or as [`TensorWriter::write_chunk`].
     pub fn write_f16(&mut self, values: &[f16]) -> Result<(), FormatError> {
-        self.write_typed(Dtype::F16, values, f16::to_le_bytes)
+        self.write_values(values)
     }
 
     /// Checks that all announced bytes were written, then fsyncs and renames
@@ -195,36 +229,6 @@ impl TensorWriter {
                 got: got.unwrap_or(u64::MAX),
             }),
         }
-    }
-
-    fn write_typed<T: Copy, const N: usize>(
-        &mut self,
-        dtype: Dtype,
-        values: &[T],
-        encode: fn(T) -> [u8; N],
-    ) -> Result<(), FormatError> {
-        if dtype != self.dtype {
-            return Err(FormatError::DtypeMismatch {
-                expected: self.dtype,
-                got: dtype,
-            });
-        }
-        self.reserve(values.len().saturating_mul(N))?;
-        let mut scratch = std::mem::take(&mut self.scratch);
-        let mut result = Ok(());
-        for chunk in values.chunks(ENCODE_CHUNK_ELEMS) {
-            scratch.resize(chunk.len() * N, 0);
-            for (out, &v) in scratch.chunks_exact_mut(N).zip(chunk) {
-                out.copy_from_slice(&encode(v));
-            }
-            result = self.file.write_all(&scratch);
-            if result.is_err() {
-                break;
-            }
-            self.written += scratch.len() as u64;
-        }
-        self.scratch = scratch;
-        result
     }
 }
 
