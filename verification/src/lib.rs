@@ -15,6 +15,7 @@
 //!   claimed scheme, and which laws fit it.
 //! - [`calibrate`]: measured false-positive rates and power of every check.
 //! - [`independence`]: checks that two tensors (or neighbours in one) are uncorrelated.
+//! - [`cross`]: the checks between the tensors of a checkpoint (copies, shared streams).
 //!
 //! The propagation studies (the variance recursion through deep stacks) live with the network
 //! they run, in `initspec_nn::propagation`.
@@ -23,6 +24,7 @@ pub mod audit;
 pub mod calibrate;
 pub mod check;
 pub mod conformance;
+pub mod cross;
 pub mod gof;
 pub mod haar;
 pub mod identify;

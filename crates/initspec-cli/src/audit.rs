@@ -19,9 +19,19 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub input: TensorArgs,
     /// The scheme the weights claim to follow, e.g. `kaiming_uniform(a=2.23606797749979)`.
-    #[arg(long)]
-    pub scheme: String,
-    /// Family-wise significance level across the checks of one tensor (Holm).
+    #[arg(
+        long,
+        required_unless_present = "manifest",
+        conflicts_with = "manifest"
+    )]
+    pub scheme: Option<String>,
+    /// Audit a whole checkpoint (FILE: a .safetensors file or a sharded directory): every
+    /// tensor against its entry in this manifest (.toml or .json), with the cross-tensor
+    /// checks, at family-wise α for the whole checkpoint.
+    #[arg(long, conflicts_with_all = ["tensor", "layout", "groups"])]
+    pub manifest: Option<std::path::PathBuf>,
+    /// Family-wise significance level: across the checks of one tensor (Holm), or across a
+    /// whole checkpoint with --manifest.
     #[arg(long, default_value_t = 1e-3)]
     pub alpha: f64,
     /// Print JSON instead of a report.
@@ -51,11 +61,28 @@ fn word(pass: bool) -> &'static str {
 /// Unreadable input, a bad scheme or layout, a scheme that cannot apply to the shape.
 pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
     let mut out = String::new();
-    let scheme = parse_scheme(&args.scheme)?;
-    let layout = parse_layout(&args.input.layout)?;
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
         return Err(anyhow!("--alpha must lie in (0, 1), got {}", args.alpha));
     }
+    let scheme = match (&args.manifest, &args.scheme) {
+        (Some(manifest), _) => {
+            return crate::checkpoint::audit_checkpoint(
+                &args.input.file,
+                manifest,
+                args.alpha,
+                args.json,
+            );
+        }
+        (None, Some(scheme)) => parse_scheme(scheme)?,
+        (None, None) => return Err(anyhow!("--scheme or --manifest is needed")),
+    };
+    if crate::checkpoint::is_directory(&args.input.file) {
+        return Err(anyhow!(
+            "{} is a checkpoint directory: audit it with --manifest M, or one of its files with --scheme",
+            args.input.file.display()
+        ));
+    }
+    let layout = parse_layout(&args.input.layout)?;
     args.input.check_groups()?;
     let loaded = load(&args.input.file, args.input.tensor.as_deref())?;
     let tensors = &loaded.tensors;

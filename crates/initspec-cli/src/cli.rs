@@ -8,7 +8,9 @@
 use std::process::ExitCode;
 
 use crate::output::{Outcome, report_error};
-use crate::{audit, bench, calibrate, identify, init, propagate, sample, signals, verify};
+use crate::{
+    audit, bench, calibrate, checkpoint, identify, init, propagate, sample, signals, verify,
+};
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
 
@@ -31,8 +33,11 @@ enum Command {
     Verify(verify::VerifyArgs),
     /// Hold weights from a .npy or .safetensors file against the scheme they claim.
     Audit(audit::AuditArgs),
-    /// Say which known laws fit the weights in a file, best first.
+    /// Say which known laws fit the weights in a file or checkpoint, best first.
     Identify(identify::IdentifyArgs),
+    /// Write the manifest of a checkpoint: each tensor's name, shape, dtype and the best
+    /// scheme identify finds for it.
+    Manifest(checkpoint::ManifestArgs),
     /// Measure the false-positive rate and power of each check of the audit.
     Calibrate(calibrate::CalibrateArgs),
     /// Run a unit-Gaussian batch through a freshly initialized dense stack and compare each
@@ -79,6 +84,7 @@ fn run(command: &Command) -> anyhow::Result<Outcome> {
         Command::Verify(args) => verify::command(args),
         Command::Audit(args) => audit::run(args),
         Command::Identify(args) => identify::run(args),
+        Command::Manifest(args) => checkpoint::manifest(args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::Propagate(args) => propagate::run(args),
         Command::Bench(args) => bench::run(args),

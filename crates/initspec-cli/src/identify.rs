@@ -39,6 +39,20 @@ pub fn run(args: &IdentifyArgs) -> anyhow::Result<Outcome> {
     let mut out = String::new();
     let layout = parse_layout(&args.input.layout)?;
     args.input.check_groups()?;
+    if crate::checkpoint::is_directory(&args.input.file) {
+        if args.input.tensor.is_some() {
+            return Err(anyhow::anyhow!(
+                "--tensor picks a tensor of one file; {} is a checkpoint directory",
+                args.input.file.display()
+            ));
+        }
+        return crate::checkpoint::identify_checkpoint(
+            &args.input.file,
+            &layout,
+            args.top,
+            args.json,
+        );
+    }
     let loaded = load(&args.input.file, args.input.tensor.as_deref())?;
     let file = args.input.file.display().to_string();
     let mut documents = Vec::new();

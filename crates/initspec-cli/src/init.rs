@@ -211,7 +211,7 @@ fn check_tensors(manifest: &Manifest, args: &InitArgs) -> anyhow::Result<Vec<Opt
     let mut laws = Vec::with_capacity(manifest.tensors.len());
     for t in &manifest.tensors {
         let request = SampleRequest {
-            scheme: t.scheme.clone(),
+            scheme: t.scheme,
             shape: t.shape.clone(),
             layout: t.layout.clone(),
             groups: t.groups,

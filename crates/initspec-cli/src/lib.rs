@@ -9,6 +9,7 @@ pub mod args;
 mod audit;
 mod bench;
 mod calibrate;
+mod checkpoint;
 mod cli;
 mod identify;
 mod init;

@@ -235,7 +235,7 @@ impl Checkpoint {
     /// # Errors
     /// [`FormatError::TensorNotFound`], [`FormatError::UnsupportedDtype`], or a read error
     /// naming the file.
-    pub fn read(&mut self, name: &str) -> Result<TensorData, FormatError> {
+    pub fn read(&self, name: &str) -> Result<TensorData, FormatError> {
         let Some(&i) = self.by_name.get(name) else {
             return Err(FormatError::TensorNotFound {
                 name: name.to_string(),
@@ -250,7 +250,7 @@ impl Checkpoint {
     ///
     /// # Errors
     /// As [`Checkpoint::read`].
-    pub fn read_bytes(&mut self, name: &str) -> Result<Vec<u8>, FormatError> {
+    pub fn read_bytes(&self, name: &str) -> Result<Vec<u8>, FormatError> {
         let Some(&i) = self.by_name.get(name) else {
             return Err(FormatError::TensorNotFound {
                 name: name.to_string(),

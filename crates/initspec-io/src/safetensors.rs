@@ -524,16 +524,28 @@ impl SafetensorsFile {
         &self.header
     }
 
-    /// Reads the tensor `name`.
+    /// Reads the tensor `name`. Reads are positional, so several threads may read tensors
+    /// of one file at once.
     ///
     /// # Errors
     ///
     /// [`FormatError::TensorNotFound`], [`FormatError::UnsupportedDtype`],
     /// [`FormatError::TooLargeForMemory`], or an I/O error naming the path.
-    pub fn read(&mut self, name: &str) -> Result<TensorData, FormatError> {
+    pub fn read(&self, name: &str) -> Result<TensorData, FormatError> {
         let info = self.header.select(Some(name))?;
-        read_tensor_data(&mut self.file, &self.header, info)
-            .map_err(|e| super::name_path(e, &self.path))
+        let Some(dtype) = info.dtype() else {
+            return Err(FormatError::UnsupportedDtype {
+                dtype: info.dtype.clone(),
+            });
+        };
+        let count = super::element_count(&info.shape)?;
+        let mut reader = PositionalReader {
+            file: &self.file,
+            offset: self.header.data_start + info.data_offsets.0,
+        };
+        let values = super::read_values(&mut reader, count, dtype, false)
+            .map_err(|e| super::name_path(e, &self.path))?;
+        Ok(TensorData::new(info.shape.clone(), values))
     }
 
     /// The stored bytes of the tensor `name`, whatever its dtype (integer tensors included).
@@ -542,7 +554,7 @@ impl SafetensorsFile {
     ///
     /// [`FormatError::TensorNotFound`], [`FormatError::TooLargeForMemory`], or an I/O error
     /// naming the path.
-    pub fn read_bytes(&mut self, name: &str) -> Result<Vec<u8>, FormatError> {
+    pub fn read_bytes(&self, name: &str) -> Result<Vec<u8>, FormatError> {
         let info = self.header.select(Some(name))?;
         let (begin, end) = info.data_offsets;
         let len = end - begin;
@@ -551,21 +563,39 @@ impl SafetensorsFile {
             .ok()
             .and_then(|n| bytes.try_reserve_exact(n).ok())
             .ok_or(FormatError::TooLargeForMemory { bytes: len })?;
-        let start = self.header.data_start + begin;
-        let io = |source| super::name_path(FormatError::ReadFailed { source }, &self.path);
-        self.file.seek(SeekFrom::Start(start)).map_err(io)?;
-        (&mut self.file)
-            .take(len)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-        if bytes.len() as u64 != len {
-            return Err(FormatError::Truncated {
-                what: "tensor data",
-                needed: len,
-                available: bytes.len() as u64,
-            });
-        }
+        bytes.resize(bytes.capacity(), 0);
+        let mut reader = PositionalReader {
+            file: &self.file,
+            offset: self.header.data_start + begin,
+        };
+        reader
+            .read_exact(&mut bytes)
+            .map_err(|source| super::name_path(FormatError::ReadFailed { source }, &self.path))?;
         Ok(bytes)
+    }
+}
+
+/// Reads a file from a position without moving a shared cursor (`pread`), so that threads
+/// can read one file at once.
+struct PositionalReader<'a> {
+    file: &'a File,
+    offset: u64,
+}
+
+impl Read for PositionalReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        #[cfg(unix)]
+        let n = std::os::unix::fs::FileExt::read_at(self.file, buf, self.offset)?;
+        #[cfg(windows)]
+        let n = std::os::windows::fs::FileExt::seek_read(self.file, buf, self.offset)?;
+        #[cfg(not(any(unix, windows)))]
+        let n = {
+            let mut f = self.file;
+            f.seek(SeekFrom::Start(self.offset))?;
+            f.read(buf)?
+        };
+        self.offset += n as u64;
+        Ok(n)
     }
 }
 

@@ -33,7 +33,7 @@ const ENCODE_CHUNK_ELEMS: usize = 1 << 14;
 /// writer.write_values(&[1.0f32, 2.0, 3.0, 4.0]).unwrap();
 /// writer.write_values(&[0.5f32, -0.5]).unwrap();
 /// writer.finish().unwrap();
-/// let mut file = SafetensorsFile::open(&path).unwrap();
+/// let file = SafetensorsFile::open(&path).unwrap();
 /// assert_eq!(file.read("b").unwrap().to_f64(), [0.5, -0.5]);
 /// ```
 #[derive(Debug)]
@@ -218,7 +218,7 @@ mod tests {
         assert_eq!(reference.len(), 3);
         assert_eq!(reference.tensor("b").unwrap().shape(), [3]);
         assert_eq!(reference.tensor("empty").unwrap().data().len(), 0);
-        let mut file = SafetensorsFile::open(&path).unwrap();
+        let file = SafetensorsFile::open(&path).unwrap();
         assert_eq!(file.read("a").unwrap().to_f64(), [1., 2., 3., 4., 5., 6.]);
         assert_eq!(file.read("b").unwrap().to_f64(), [0.5, -1.0, 2.0]);
         assert_eq!(file.header().metadata(), &meta);

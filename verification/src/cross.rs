@@ -1,0 +1,388 @@
+//! Checks between the tensors of one checkpoint or file: is any tensor a copy of another, and
+//! do any two share their random stream (the classic seed-reuse bug: the same seed set
+//! before each layer's init, so the layers' values agree element by element)?
+//!
+//! ```text
+//! duplicate       two tensors with random laws hold the same values (an exact check: for
+//!                 independent continuous draws the chance is nil)
+//! sign_agreement  for every pair of tensors whose laws are symmetric about 0: the number of
+//!                 positions i < m where sign(xᵢ) = sign(yᵢ), against Binom(k, ½)
+//! ```
+//!
+//! **Why signs.** Under independence, with each tensor iid and symmetric about 0, the signs
+//! of two tensors at one position are two independent fair coins, so over the k positions
+//! where neither value is 0 the agreements are *exactly* Binom(k, ½), whatever the laws,
+//! scales or shapes: the p-value is exact, not asymptotic. A shared stream makes the values
+//! proportional (the same uniform or normal draws scaled by each tensor's bound or std), so
+//! every sign agrees (or every sign disagrees): p = 2·2⁻ᵏ. A partial correlation ρ moves
+//! the agreement rate to ½ + arcsin(ρ)/π (Sheppard's formula), so a pair with ρ = 0.1 at
+//! k = 4096 gives z ≈ 4.1.
+//!
+//! The positions compared are the first m values in C order (m = 4096, fewer when there
+//! are so many pairs that m·pairs would exceed 2³¹ sign comparisons): a stream reused from
+//! the start agrees from the first element on. Signs are packed 64 to a word, so a pair
+//! costs m/64 XOR-and-popcounts.
+//!
+//! The pair p-values are combined by Bonferroni (the smallest, times the number of pairs)
+//! into the check's one p-value, so the check holds its level whatever the number of
+//! tensors; the pairs that fail on their own are listed.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use initspec::Law;
+use serde::Serialize;
+use statrs::distribution::{Binomial, DiscreteCDF};
+
+use crate::storage::Storage;
+
+/// The most leading values of a tensor the sign check compares.
+pub const SIGN_PREFIX: usize = 4096;
+
+/// The most sign comparisons (pairs × prefix) the check makes; beyond, the prefix shrinks.
+pub const MAX_SIGN_COMPARISONS: u64 = 1 << 31;
+
+/// What the cross-tensor checks keep of one tensor: a hash of its values and its leading
+/// signs (a few hundred bytes, whatever its size).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprint {
+    /// The tensor's name.
+    pub name: String,
+    /// 64-bit SipHash of the storage format and the values' bits (`None` when the law is not
+    /// random: constants, `eye` and `dirac` are equal by design).
+    hash: Option<u64>,
+    /// Sign bits (1: > 0) and non-zero bits of the first values, 64 to a word (`None` unless
+    /// the law is a scalar law symmetric about 0).
+    signs: Option<SignSketch>,
+}
+
+/// The leading signs of a tensor, 64 to a word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SignSketch {
+    /// Bit i: value i is > 0.
+    positive: Vec<u64>,
+    /// Bit i: value i is neither 0 nor NaN.
+    nonzero: Vec<u64>,
+}
+
+impl Fingerprint {
+    /// The fingerprint of a tensor of `values` stored as `storage`, drawn (by claim) from
+    /// `law`; `law` = `None` when nothing is claimed (then both checks apply only through
+    /// what the values show: every tensor is hashed, and none has its signs compared).
+    pub fn new(name: &str, values: &[f64], storage: Storage, law: Option<&Law>) -> Fingerprint {
+        let random = law.is_none_or(is_random);
+        let hash = random.then(|| {
+            let mut h = DefaultHasher::new();
+            storage.name().hash(&mut h);
+            values.len().hash(&mut h);
+            for v in values {
+                v.to_bits().hash(&mut h);
+            }
+            h.finish()
+        });
+        let signs = law.filter(|l| symmetric_about_zero(l)).map(|_| {
+            let m = values.len().min(SIGN_PREFIX);
+            let words = m.div_ceil(64);
+            let (mut positive, mut nonzero) = (vec![0u64; words], vec![0u64; words]);
+            for (i, &v) in values[..m].iter().enumerate() {
+                if v > 0.0 {
+                    positive[i / 64] |= 1 << (i % 64);
+                }
+                if v != 0.0 && !v.is_nan() {
+                    nonzero[i / 64] |= 1 << (i % 64);
+                }
+            }
+            SignSketch { positive, nonzero }
+        });
+        Fingerprint {
+            name: name.to_string(),
+            hash,
+            signs,
+        }
+    }
+}
+
+/// Whether `law` draws random values (two independent tensors of it are not equal).
+fn is_random(law: &Law) -> bool {
+    match law {
+        Law::Orthogonal(_) | Law::DeltaOrthogonal(_) | Law::Sparse(_) => true,
+        _ if law.is_structured() => false,
+        _ => law.variance() > 0.0,
+    }
+}
+
+/// Whether `law` is a scalar law symmetric about 0 with no atom at 0 (normal, uniform and
+/// truncated normal laws centred at 0 on symmetric intervals).
+fn symmetric_about_zero(law: &Law) -> bool {
+    let support = law.support();
+    !law.is_structured()
+        && law.variance() > 0.0
+        && law.mean() == 0.0
+        && support.low == -support.high
+}
+
+/// One cross-tensor check's outcome.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrossCheck {
+    /// `duplicate` or `sign_agreement`.
+    pub name: String,
+    /// The tensors involved (a duplicate group, the failing or the most extreme pair).
+    pub tensors: Vec<String>,
+    /// `duplicate`: the number of tensors in the group (0 when none); `sign_agreement`: the
+    /// agreement rate of the pair.
+    pub statistic: f64,
+    /// The p-value: 0 or 1 for `duplicate`; for `sign_agreement` the pair's exact binomial
+    /// p-value times the number of pairs (Bonferroni), at most 1.
+    pub p_value: f64,
+    /// Whether it passes at the level given.
+    pub pass: bool,
+    /// In words.
+    pub detail: String,
+}
+
+/// Runs both checks over `prints` at level `alpha` for the sign check. Returns one entry per
+/// duplicate group and per failing pair, and one passing entry per check that found
+/// nothing (naming the most extreme pair).
+pub fn cross_checks(prints: &[Fingerprint], alpha: f64) -> Vec<CrossCheck> {
+    let mut out = duplicates(prints);
+    out.extend(sign_agreement(prints, alpha));
+    out
+}
+
+/// Groups of tensors with identical hashes.
+fn duplicates(prints: &[Fingerprint]) -> Vec<CrossCheck> {
+    let mut groups: HashMap<u64, Vec<&str>> = HashMap::new();
+    for p in prints {
+        if let Some(h) = p.hash {
+            groups.entry(h).or_default().push(&p.name);
+        }
+    }
+    let mut found: Vec<Vec<&str>> = groups.into_values().filter(|g| g.len() > 1).collect();
+    found.sort();
+    if found.is_empty() {
+        let hashed = prints.iter().filter(|p| p.hash.is_some()).count();
+        return vec![CrossCheck {
+            name: "duplicate".to_string(),
+            tensors: Vec::new(),
+            statistic: 0.0,
+            p_value: 1.0,
+            pass: true,
+            detail: format!("no two of the {hashed} tensors with random laws hold the same values"),
+        }];
+    }
+    found
+        .into_iter()
+        .map(|group| CrossCheck {
+            name: "duplicate".to_string(),
+            tensors: group.iter().map(|s| s.to_string()).collect(),
+            statistic: group.len() as f64,
+            p_value: 0.0,
+            pass: false,
+            detail: format!(
+                "{} hold identical values: one stream or one tensor used for {} tensors",
+                quote_list(&group),
+                group.len()
+            ),
+        })
+        .collect()
+}
+
+/// The sign-agreement check over every pair of eligible tensors.
+fn sign_agreement(prints: &[Fingerprint], alpha: f64) -> Vec<CrossCheck> {
+    let eligible: Vec<(&str, &SignSketch)> = prints
+        .iter()
+        .filter_map(|p| p.signs.as_ref().map(|s| (p.name.as_str(), s)))
+        .collect();
+    let count = eligible.len();
+    let pairs = (count as u64) * (count.saturating_sub(1) as u64) / 2;
+    if pairs == 0 {
+        return vec![CrossCheck {
+            name: "sign_agreement".to_string(),
+            tensors: Vec::new(),
+            statistic: 0.5,
+            p_value: 1.0,
+            pass: true,
+            detail: format!("{count} tensor(s) with laws symmetric about 0: no pair to compare"),
+        }];
+    }
+    // Words compared per pair: all 64 unless pairs × values would pass the budget.
+    let words = (MAX_SIGN_COMPARISONS / pairs / 64).clamp(1, (SIGN_PREFIX / 64) as u64) as usize;
+    let mut results: Vec<(usize, usize, u64, u64, f64)> = Vec::new();
+    for i in 0..count {
+        for j in i + 1..count {
+            let (a, b) = (eligible[i].1, eligible[j].1);
+            let w = words.min(a.positive.len()).min(b.positive.len());
+            let (mut agree, mut k) = (0u64, 0u64);
+            for t in 0..w {
+                let both = a.nonzero[t] & b.nonzero[t];
+                k += u64::from(both.count_ones());
+                agree += u64::from((!(a.positive[t] ^ b.positive[t]) & both).count_ones());
+            }
+            results.push((i, j, agree, k, binomial_two_sided(agree, k)));
+        }
+    }
+    let adjusted = |p: f64| (p * pairs as f64).min(1.0);
+    let mut out: Vec<CrossCheck> = results
+        .iter()
+        .filter(|r| adjusted(r.4) <= alpha)
+        .map(|&(i, j, agree, k, p)| CrossCheck {
+            name: "sign_agreement".to_string(),
+            tensors: vec![eligible[i].0.to_string(), eligible[j].0.to_string()],
+            statistic: agree as f64 / k as f64,
+            p_value: adjusted(p),
+            pass: false,
+            detail: format!(
+                "{:?} and {:?} agree in sign at {agree} of {k} leading positions ({:.1}%; independent tensors agree at 50%): they share a random stream (a reused seed) or are correlated",
+                eligible[i].0,
+                eligible[j].0,
+                100.0 * agree as f64 / k as f64
+            ),
+        })
+        .collect();
+    if out.is_empty() {
+        let (i, j, agree, k, p) = results
+            .iter()
+            .copied()
+            .min_by(|x, y| x.4.total_cmp(&y.4))
+            .unwrap_or((0, 0, 0, 0, 1.0));
+        out.push(CrossCheck {
+            name: "sign_agreement".to_string(),
+            tensors: vec![eligible[i].0.to_string(), eligible[j].0.to_string()],
+            statistic: if k == 0 { 0.5 } else { agree as f64 / k as f64 },
+            p_value: adjusted(p),
+            pass: true,
+            detail: format!(
+                "{pairs} pairs of tensors compared on their first {} values: signs agree as for independent tensors",
+                words * 64
+            ),
+        });
+    }
+    out
+}
+
+/// The exact two-sided p-value of `agree` successes in `k` fair coin flips:
+/// `min(1, 2·min(P(X ≤ agree), P(X ≥ agree)))`.
+fn binomial_two_sided(agree: u64, k: u64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    let Ok(binomial) = Binomial::new(0.5, k) else {
+        return 1.0;
+    };
+    let low = binomial.cdf(agree);
+    let high = if agree == 0 {
+        1.0
+    } else {
+        binomial.sf(agree - 1)
+    };
+    (2.0 * low.min(high)).min(1.0)
+}
+
+/// `"a", "b" and "c"`.
+fn quote_list(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("{n:?}")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => quoted.join(""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use initspec::{Sampler, Stream};
+
+    fn draw(law: &str, seed: u64, name: &str, n: usize) -> (Law, Vec<f64>) {
+        let law: Law = law.parse().unwrap();
+        let mut v = vec![0f64; n];
+        Sampler::new(&law, Stream::new(seed, name)).fill(&mut v);
+        (law, v)
+    }
+
+    const ALPHA: f64 = 1e-6;
+
+    #[test]
+    fn binomial_p_values_match_scipy() {
+        // scipy.stats.binomtest(k, n, 0.5).pvalue
+        assert!((binomial_two_sided(5, 10) - 1.0).abs() < 1e-12);
+        assert!((binomial_two_sided(2, 10) - 0.109375).abs() < 1e-12);
+        assert!((binomial_two_sided(60, 100) - 0.056887933640980784).abs() < 1e-12);
+        assert_eq!(binomial_two_sided(0, 0), 1.0);
+        assert!((binomial_two_sided(64, 64) - 2f64.powi(-63)).abs() < 1e-30);
+    }
+
+    #[test]
+    fn independent_tensors_pass_and_a_reused_stream_fails() {
+        // α = 1e-6, n = 4096 leading values each, 12 tensors (66 pairs), seeds 1..=12.
+        let mut prints: Vec<Fingerprint> = (1..=12)
+            .map(|s| {
+                let name = format!("layer.{s}");
+                let (law, v) = draw("normal(std=0.02)", s, &name, 5000);
+                Fingerprint::new(&name, &v, Storage::F32, Some(&law))
+            })
+            .collect();
+        let checks = cross_checks(&prints, ALPHA);
+        assert!(checks.iter().all(|c| c.pass), "{checks:#?}");
+        // Negative control: the same (seed, name) stream drawn again at another scale and
+        // size (4096 values of N(0, 0.5²)): the values are proportional, every sign agrees.
+        let (law, v) = draw("normal(std=0.5)", 1, "layer.1", 4096);
+        prints.push(Fingerprint::new("copy", &v, Storage::F32, Some(&law)));
+        let checks = cross_checks(&prints, ALPHA);
+        let failed: Vec<&CrossCheck> = checks.iter().filter(|c| !c.pass).collect();
+        assert_eq!(failed.len(), 1, "{checks:#?}");
+        assert_eq!(failed[0].tensors, ["layer.1", "copy"]);
+        assert!(
+            failed[0].detail.contains("share a random stream"),
+            "{}",
+            failed[0].detail
+        );
+    }
+
+    #[test]
+    fn a_partial_correlation_is_detected() {
+        // y = ρx + √(1−ρ²)z with ρ = 0.2: agreement ½ + arcsin(0.2)/π = 0.564; at k = 4096
+        // z = 0.064·√4096·2 = 8.2, p ≈ 2e-16 (α = 1e-6, seeds 7 and 8).
+        let (law, x) = draw("normal(std=1)", 7, "x", 4096);
+        let (_, z) = draw("normal(std=1)", 8, "z", 4096);
+        let rho: f64 = 0.2;
+        let y: Vec<f64> = x
+            .iter()
+            .zip(&z)
+            .map(|(a, b)| rho * a + (1.0 - rho * rho).sqrt() * b)
+            .collect();
+        let prints = [
+            Fingerprint::new("x", &x, Storage::F32, Some(&law)),
+            Fingerprint::new("y", &y, Storage::F32, Some(&law)),
+        ];
+        let checks = cross_checks(&prints, ALPHA);
+        assert!(
+            checks.iter().any(|c| c.name == "sign_agreement" && !c.pass),
+            "{checks:#?}"
+        );
+    }
+
+    #[test]
+    fn duplicates_of_random_laws_fail_and_constants_do_not() {
+        let (law, v) = draw("uniform(a=-0.1, b=0.1)", 3, "a", 100);
+        let ones: Law = "constant(value=1)".parse().unwrap();
+        let prints = [
+            Fingerprint::new("a", &v, Storage::F32, Some(&law)),
+            Fingerprint::new("b", &v, Storage::F32, Some(&law)),
+            Fingerprint::new("ln.0", &[1.0; 8], Storage::F32, Some(&ones)),
+            Fingerprint::new("ln.1", &[1.0; 8], Storage::F32, Some(&ones)),
+        ];
+        let checks = cross_checks(&prints, ALPHA);
+        let dup: Vec<&CrossCheck> = checks.iter().filter(|c| c.name == "duplicate").collect();
+        assert_eq!(dup.len(), 1, "{checks:#?}");
+        assert_eq!(
+            (dup[0].pass, &dup[0].tensors[..]),
+            (false, &["a".to_string(), "b".to_string()][..])
+        );
+        // The same values in another dtype are not the same tensor bytes.
+        let prints = [
+            Fingerprint::new("a", &v, Storage::F32, Some(&law)),
+            Fingerprint::new("b", &v, Storage::F64, Some(&law)),
+        ];
+        assert!(duplicates(&prints)[0].pass);
+    }
+}
