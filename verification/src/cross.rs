@@ -31,8 +31,9 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use initspec::Law;
+use rayon::prelude::*;
 use serde::Serialize;
-use statrs::distribution::{Binomial, DiscreteCDF};
+use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal};
 
 use crate::storage::Storage;
 
@@ -187,7 +188,36 @@ fn duplicates(prints: &[Fingerprint]) -> Vec<CrossCheck> {
         .collect()
 }
 
+/// The most tensors whose every pair is compared (≈ 1.3·10⁸ pairs); beyond, only exact
+/// sign-pattern matches of the first 64 values are looked for (by hashing, in linear time).
+pub const MAX_PAIRWISE_TENSORS: usize = 1 << 14;
+
+/// One compared pair: tensors `i` and `j` agree at `agree` of `k` positions.
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    i: usize,
+    j: usize,
+    agree: u64,
+    k: u64,
+}
+
+impl Pair {
+    /// |2·agree − k|/√k: the agreement's distance from k/2 in standard deviations.
+    fn z(&self) -> f64 {
+        if self.k == 0 {
+            0.0
+        } else {
+            (2.0 * self.agree as f64 - self.k as f64).abs() / (self.k as f64).sqrt()
+        }
+    }
+}
+
 /// The sign-agreement check over every pair of eligible tensors.
+///
+/// Each pair costs `words` XOR-and-popcounts; only the pairs whose normal-approximation
+/// z-score could reach the level (z above the normal quantile of 100·α/pairs, less 1, a
+/// margin far wider than the gap between the binomial and normal tails there) get their
+/// exact binomial p-value, so that the check stays linear in the number of pairs.
 fn sign_agreement(prints: &[Fingerprint], alpha: f64) -> Vec<CrossCheck> {
     let eligible: Vec<(&str, &SignSketch)> = prints
         .iter()
@@ -205,59 +235,151 @@ fn sign_agreement(prints: &[Fingerprint], alpha: f64) -> Vec<CrossCheck> {
             detail: format!("{count} tensor(s) with laws symmetric about 0: no pair to compare"),
         }];
     }
-    // Words compared per pair: all 64 unless pairs × values would pass the budget.
-    let words = (MAX_SIGN_COMPARISONS / pairs / 64).clamp(1, (SIGN_PREFIX / 64) as u64) as usize;
-    let mut results: Vec<(usize, usize, u64, u64, f64)> = Vec::new();
-    for i in 0..count {
-        for j in i + 1..count {
-            let (a, b) = (eligible[i].1, eligible[j].1);
-            let w = words.min(a.positive.len()).min(b.positive.len());
-            let (mut agree, mut k) = (0u64, 0u64);
-            for t in 0..w {
-                let both = a.nonzero[t] & b.nonzero[t];
-                k += u64::from(both.count_ones());
-                agree += u64::from((!(a.positive[t] ^ b.positive[t]) & both).count_ones());
-            }
-            results.push((i, j, agree, k, binomial_two_sided(agree, k)));
+    let screen = Normal::standard().inverse_cdf(1.0 - (50.0 * alpha / pairs as f64).min(0.5)) - 1.0;
+    let (words, pairwise) = if count <= MAX_PAIRWISE_TENSORS {
+        // All 64 words unless pairs × values would pass the budget.
+        let words = (MAX_SIGN_COMPARISONS / pairs / 64).clamp(1, (SIGN_PREFIX / 64) as u64);
+        (words as usize, true)
+    } else {
+        (1, false)
+    };
+    let compare = |i: usize, j: usize| {
+        let (a, b) = (eligible[i].1, eligible[j].1);
+        let w = words.min(a.positive.len()).min(b.positive.len());
+        let (mut agree, mut k) = (0u64, 0u64);
+        for t in 0..w {
+            let both = a.nonzero[t] & b.nonzero[t];
+            k += u64::from(both.count_ones());
+            agree += u64::from((!(a.positive[t] ^ b.positive[t]) & both).count_ones());
         }
-    }
-    let adjusted = |p: f64| (p * pairs as f64).min(1.0);
-    let mut out: Vec<CrossCheck> = results
+        Pair { i, j, agree, k }
+    };
+    // (the most extreme pair, the pairs past the screen)
+    let (extreme, flagged): (Option<Pair>, Vec<Pair>) = if pairwise {
+        (0..count)
+            .into_par_iter()
+            .map(|i| {
+                let mut extreme: Option<Pair> = None;
+                let mut flagged = Vec::new();
+                for j in i + 1..count {
+                    let pair = compare(i, j);
+                    let z = pair.z();
+                    if extreme.is_none_or(|e| z > e.z()) {
+                        extreme = Some(pair);
+                    }
+                    if z >= screen {
+                        flagged.push(pair);
+                    }
+                }
+                (extreme, flagged)
+            })
+            .reduce(
+                || (None, Vec::new()),
+                |(e1, mut f1), (e2, f2)| {
+                    f1.extend(f2);
+                    let e = match (e1, e2) {
+                        (Some(a), Some(b)) => Some(if b.z() > a.z() { b } else { a }),
+                        (a, b) => a.or(b),
+                    };
+                    (e, f1)
+                },
+            )
+    } else {
+        let flagged = identical_sign_patterns(&eligible)
+            .into_iter()
+            .map(|(i, j)| compare(i, j))
+            .collect::<Vec<_>>();
+        (flagged.first().copied(), flagged)
+    };
+    let adjusted = |pair: &Pair| (binomial_two_sided(pair.agree, pair.k) * pairs as f64).min(1.0);
+    let mut failing: Vec<(Pair, f64)> = flagged
         .iter()
-        .filter(|r| adjusted(r.4) <= alpha)
-        .map(|&(i, j, agree, k, p)| CrossCheck {
+        .map(|p| (*p, adjusted(p)))
+        .filter(|(_, p)| *p <= alpha)
+        .collect();
+    failing.sort_by_key(|(p, _)| (p.i, p.j));
+    let mut out: Vec<CrossCheck> = failing
+        .iter()
+        .map(|&(pair, p)| CrossCheck {
             name: "sign_agreement".to_string(),
-            tensors: vec![eligible[i].0.to_string(), eligible[j].0.to_string()],
-            statistic: agree as f64 / k as f64,
-            p_value: adjusted(p),
+            tensors: vec![eligible[pair.i].0.to_string(), eligible[pair.j].0.to_string()],
+            statistic: pair.agree as f64 / pair.k as f64,
+            p_value: p,
             pass: false,
             detail: format!(
-                "{:?} and {:?} agree in sign at {agree} of {k} leading positions ({:.1}%; independent tensors agree at 50%): they share a random stream (a reused seed) or are correlated",
-                eligible[i].0,
-                eligible[j].0,
-                100.0 * agree as f64 / k as f64
+                "{:?} and {:?} agree in sign at {} of {} leading positions ({:.1}%; independent tensors agree at 50%): they share a random stream (a reused seed) or are correlated",
+                eligible[pair.i].0,
+                eligible[pair.j].0,
+                pair.agree,
+                pair.k,
+                100.0 * pair.agree as f64 / pair.k as f64
             ),
         })
         .collect();
     if out.is_empty() {
-        let (i, j, agree, k, p) = results
-            .iter()
-            .copied()
-            .min_by(|x, y| x.4.total_cmp(&y.4))
-            .unwrap_or((0, 0, 0, 0, 1.0));
+        let compared = if pairwise {
+            format!("on (up to) their first {} values", words * 64)
+        } else {
+            format!(
+                "for identical sign patterns of their first 64 values (more than {MAX_PAIRWISE_TENSORS} tensors: partial correlation is not looked for)"
+            )
+        };
+        let (tensors, statistic, p_value) = match extreme {
+            Some(e) => (
+                vec![eligible[e.i].0.to_string(), eligible[e.j].0.to_string()],
+                if e.k == 0 {
+                    0.5
+                } else {
+                    e.agree as f64 / e.k as f64
+                },
+                adjusted(&e),
+            ),
+            None => (Vec::new(), 0.5, 1.0),
+        };
         out.push(CrossCheck {
             name: "sign_agreement".to_string(),
-            tensors: vec![eligible[i].0.to_string(), eligible[j].0.to_string()],
-            statistic: if k == 0 { 0.5 } else { agree as f64 / k as f64 },
-            p_value: adjusted(p),
+            tensors,
+            statistic,
+            p_value,
             pass: true,
             detail: format!(
-                "{pairs} pairs of tensors compared on their first {} values: signs agree as for independent tensors",
-                words * 64
+                "{pairs} pairs of tensors compared {compared}: signs agree as for independent tensors"
             ),
         });
     }
     out
+}
+
+/// The pairs of tensors whose first 64 signs are identical or exactly opposite (with at least
+/// 32 non-zero positions), found by hashing each tensor's canonical pattern: linear time.
+fn identical_sign_patterns(eligible: &[(&str, &SignSketch)]) -> Vec<(usize, usize)> {
+    let mut groups: HashMap<(u64, u64), Vec<usize>> = HashMap::new();
+    for (i, (_, s)) in eligible.iter().enumerate() {
+        let (Some(&positive), Some(&nonzero)) = (s.positive.first(), s.nonzero.first()) else {
+            continue;
+        };
+        if nonzero.count_ones() < 32 {
+            continue;
+        }
+        // Canonical: the first non-zero position positive (a negated copy matches too).
+        let first = nonzero & nonzero.wrapping_neg();
+        let positive = if positive & first == 0 {
+            !positive & nonzero
+        } else {
+            positive & nonzero
+        };
+        groups.entry((positive, nonzero)).or_default().push(i);
+    }
+    let mut pairs = Vec::new();
+    for members in groups.values() {
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                pairs.push((i.min(j), i.max(j)));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs
 }
 
 /// The exact two-sided p-value of `agree` successes in `k` fair coin flips:
@@ -336,6 +458,30 @@ mod tests {
             "{}",
             failed[0].detail
         );
+    }
+
+    #[test]
+    fn beyond_the_pairwise_limit_reused_streams_are_still_found() {
+        // α = 1e-6; MAX_PAIRWISE_TENSORS + 16 tensors of 64 values (seed i, name "t"),
+        // then a copy of tensor 5's stream negated (the sign pattern flips as a whole).
+        let law: Law = "normal(std=0.02)".parse().unwrap();
+        let mut prints: Vec<Fingerprint> = (0..MAX_PAIRWISE_TENSORS as u64 + 16)
+            .map(|s| {
+                let (_, v) = draw("normal(std=0.02)", s, "t", 64);
+                Fingerprint::new(&format!("t{s}"), &v, Storage::F32, Some(&law))
+            })
+            .collect();
+        assert!(cross_checks(&prints, ALPHA).iter().all(|c| c.pass));
+        let (_, v) = draw("normal(std=0.02)", 5, "t", 64);
+        let negated: Vec<f64> = v.iter().map(|x| -x).collect();
+        prints.push(Fingerprint::new("copy", &negated, Storage::F32, Some(&law)));
+        let failed: Vec<CrossCheck> = cross_checks(&prints, ALPHA)
+            .into_iter()
+            .filter(|c| !c.pass)
+            .collect();
+        assert_eq!(failed.len(), 1, "{failed:#?}");
+        assert_eq!(failed[0].tensors, ["t5", "copy"]);
+        assert_eq!(failed[0].statistic, 0.0, "every sign disagrees");
     }
 
     #[test]

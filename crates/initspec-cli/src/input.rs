@@ -8,7 +8,8 @@ use initspec_verify::storage::Storage;
 
 use crate::limits;
 use anyhow::anyhow;
-use initspec_io::{Dtype, TensorFormat, npy, read_tensor, safetensors};
+use initspec_io::safetensors::SafetensorsFile;
+use initspec_io::{Dtype, TensorFormat, npy, read_tensor};
 
 /// The file, tensor and layout arguments shared by `audit` and `identify`.
 #[derive(clap::Args, Debug)]
@@ -140,6 +141,8 @@ pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
     let mut skipped = Vec::new();
     let mut chosen: Vec<Option<String>> = Vec::new();
     let mut values = 0usize;
+    // A .safetensors file is opened and its header parsed once, however many tensors it has.
+    let mut file = None;
     match (format, name) {
         (TensorFormat::Npy, Some(_)) => {
             return Err(anyhow!(
@@ -153,7 +156,8 @@ pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
             chosen.push(None);
         }
         (TensorFormat::Safetensors, _) => {
-            let header = safetensors::read_file_header(path).map_err(fail)?;
+            let opened = SafetensorsFile::open(path).map_err(fail)?;
+            let header = opened.header();
             if header.tensors().is_empty() {
                 return Err(anyhow!("{} holds no tensors", path.display()));
             }
@@ -207,6 +211,7 @@ pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
                     ));
                 }
             }
+            file = Some(opened);
         }
     }
     limits::check_memory(
@@ -216,7 +221,11 @@ pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
     let tensors = chosen
         .into_iter()
         .map(|n| {
-            let data = read_tensor(path, n.as_deref()).map_err(fail)?;
+            let data = match (&file, n.as_deref()) {
+                (Some(f), Some(name)) => f.read(name),
+                _ => read_tensor(path, None),
+            }
+            .map_err(fail)?;
             Ok(LoadedTensor {
                 name: n,
                 shape: data.shape().to_vec(),
