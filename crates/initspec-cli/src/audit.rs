@@ -78,7 +78,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
     };
     if crate::checkpoint::is_directory(&args.input.file) {
         return Err(anyhow!(
-            "{} is a checkpoint directory: audit it with --manifest M, or one of its files with --scheme",
+            "{} is a directory, read as a checkpoint: audit it with --manifest M, or one of its files with --scheme",
             args.input.file.display()
         ));
     }

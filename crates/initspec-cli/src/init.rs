@@ -101,13 +101,21 @@ pub fn run(args: &InitArgs) -> anyhow::Result<Outcome> {
     let count = file_of.iter().filter(|f| plan.mine.contains(f)).count();
     let progress = progress_bar(total);
     let mut report = String::new();
+    let mut tensors_done = Tally { done: 0, of: count };
     limits::with_threads(args.threads, || {
         for &f in &plan.mine {
             let path = file_path(args, &plan, f);
             let members: Vec<usize> = (0..manifest.tensors.len())
                 .filter(|&i| file_of[i] == f)
                 .collect();
-            write_file(&path, &manifest, &laws, &members, &progress)?;
+            write_file(
+                &path,
+                &manifest,
+                &laws,
+                &members,
+                &progress,
+                &mut tensors_done,
+            )?;
             let bytes: u64 = members.iter().map(|&i| sizes[i]).sum();
             outln!(
                 report,
@@ -273,6 +281,7 @@ fn write_file(
     laws: &[Option<Law>],
     members: &[usize],
     progress: &ProgressBar,
+    tally: &mut Tally,
 ) -> anyhow::Result<()> {
     let specs: Vec<TensorSpec> = members
         .iter()
@@ -290,7 +299,8 @@ fn write_file(
     let mut writer = SafetensorsWriter::create(path, &specs, &metadata).with_context(context)?;
     for &i in members {
         let t = &manifest.tensors[i];
-        progress.set_message(t.name.clone());
+        tally.done += 1;
+        progress.set_message(format!("tensor {} of {}: {}", tally.done, tally.of, t.name));
         let Some(law) = &laws[i] else {
             continue; // An empty tensor: nothing to draw.
         };
@@ -320,6 +330,12 @@ fn write_file(
     }
     writer.finish().with_context(context)?;
     Ok(())
+}
+
+/// Tensors drawn so far, of how many, for the progress bar.
+struct Tally {
+    done: usize,
+    of: usize,
 }
 
 /// A progress bar of `total` bytes on stderr, drawn only when stderr is a terminal (so logs

@@ -103,7 +103,7 @@ impl Checkpoint {
                 return Ok(Checkpoint::from_files(path, vec![file]));
             }
             return Err(layout(format!(
-                "the directory has neither {INDEX_FILE} nor model.safetensors"
+                "it is a directory with neither {INDEX_FILE} nor model.safetensors"
             )));
         }
         let index = ShardIndex::read(&index_path)?;
