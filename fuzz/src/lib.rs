@@ -320,3 +320,27 @@ pub fn shape(data: &[u8]) {
     );
     assert_eq!(parse_shape(&format!("[{written}]")).ok(), Some(dims));
 }
+
+/// Target `manifest`: `Manifest::parse` on `data` as TOML and as JSON.
+///
+/// Checks that an accepted manifest, written back with `Manifest::to_text` in either format,
+/// parses to the same manifest, and that a refused one is refused with a one-line message.
+pub fn manifest(data: &[u8]) {
+    use initspec_io::manifest::{Manifest, ManifestFormat};
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let path = std::path::Path::new("fuzz.toml");
+    for format in [ManifestFormat::Toml, ManifestFormat::Json] {
+        match Manifest::parse(text, format, path) {
+            Ok(m) => {
+                for out in [ManifestFormat::Toml, ManifestFormat::Json] {
+                    let written = m.to_text(out);
+                    let again = Manifest::parse(&written, out, path);
+                    assert_eq!(again.as_ref().ok(), Some(&m), "{written}");
+                }
+            }
+            Err(e) => assert!(!e.to_string().contains('\n'), "{e}"),
+        }
+    }
+}

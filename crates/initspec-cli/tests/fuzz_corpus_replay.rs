@@ -55,6 +55,11 @@ fn safetensors_header_corpus() {
 }
 
 #[test]
+fn manifest_corpus() {
+    replay("manifest", 20, entry_points::manifest);
+}
+
+#[test]
 fn scheme_grammar_corpus() {
     replay("scheme_grammar", 20, entry_points::scheme_grammar);
 }
