@@ -52,9 +52,11 @@ pub struct Fingerprint {
     /// 64-bit SipHash of the storage format and the values' bits (`None` when the law is not
     /// random: constants, `eye` and `dirac` are equal by design).
     hash: Option<u64>,
-    /// Sign bits (1: > 0) and non-zero bits of the first values, 64 to a word (`None` unless
-    /// the law is a scalar law symmetric about 0).
-    signs: Option<SignSketch>,
+    /// Sign bits (1: > 0) and non-zero bits of the first values, 64 to a word.
+    signs: SignSketch,
+    /// Whether the claimed law is a scalar law symmetric about 0: the signs are then iid fair
+    /// coins under the claim, and any pair with this tensor has an exact null law.
+    symmetric: bool,
 }
 
 /// The leading signs of a tensor, 64 to a word.
@@ -68,8 +70,8 @@ struct SignSketch {
 
 impl Fingerprint {
     /// The fingerprint of a tensor of `values` stored as `storage`, drawn (by claim) from
-    /// `law`; `law` = `None` when nothing is claimed (then both checks apply only through
-    /// what the values show: every tensor is hashed, and none has its signs compared).
+    /// `law`; `law` = `None` when nothing is claimed (the tensor is hashed, and its signs are
+    /// compared only with those of tensors whose law is symmetric about 0).
     pub fn new(name: &str, values: &[f64], storage: Storage, law: Option<&Law>) -> Fingerprint {
         let random = law.is_none_or(is_random);
         let hash = random.then(|| {
@@ -81,24 +83,22 @@ impl Fingerprint {
             }
             h.finish()
         });
-        let signs = law.filter(|l| symmetric_about_zero(l)).map(|_| {
-            let m = values.len().min(SIGN_PREFIX);
-            let words = m.div_ceil(64);
-            let (mut positive, mut nonzero) = (vec![0u64; words], vec![0u64; words]);
-            for (i, &v) in values[..m].iter().enumerate() {
-                if v > 0.0 {
-                    positive[i / 64] |= 1 << (i % 64);
-                }
-                if v != 0.0 && !v.is_nan() {
-                    nonzero[i / 64] |= 1 << (i % 64);
-                }
+        let m = values.len().min(SIGN_PREFIX);
+        let words = m.div_ceil(64);
+        let (mut positive, mut nonzero) = (vec![0u64; words], vec![0u64; words]);
+        for (i, &v) in values[..m].iter().enumerate() {
+            if v > 0.0 {
+                positive[i / 64] |= 1 << (i % 64);
             }
-            SignSketch { positive, nonzero }
-        });
+            if v != 0.0 && !v.is_nan() {
+                nonzero[i / 64] |= 1 << (i % 64);
+            }
+        }
         Fingerprint {
             name: name.to_string(),
             hash,
-            signs,
+            signs: SignSketch { positive, nonzero },
+            symmetric: law.is_some_and(symmetric_about_zero),
         }
     }
 }
@@ -188,9 +188,12 @@ fn duplicates(prints: &[Fingerprint]) -> Vec<CrossCheck> {
         .collect()
 }
 
-/// The most tensors whose every pair is compared (≈ 1.3·10⁸ pairs); beyond, only exact
+/// The most tensors whose every pair is compared; beyond [`MAX_PAIRS`] pairs, only exact
 /// sign-pattern matches of the first 64 values are looked for (by hashing, in linear time).
 pub const MAX_PAIRWISE_TENSORS: usize = 1 << 14;
+
+/// The most pairs compared one by one: those of [`MAX_PAIRWISE_TENSORS`] tensors (≈ 1.3·10⁸).
+pub const MAX_PAIRS: u64 = (MAX_PAIRWISE_TENSORS as u64) * (MAX_PAIRWISE_TENSORS as u64 - 1) / 2;
 
 /// One compared pair: tensors `i` and `j` agree at `agree` of `k` positions.
 #[derive(Debug, Clone, Copy)]
@@ -212,19 +215,26 @@ impl Pair {
     }
 }
 
-/// The sign-agreement check over every pair of eligible tensors.
+/// The sign-agreement check over every pair of tensors of which at least one has a law
+/// symmetric about 0: that tensor's signs are iid fair coins under its claim, independent of
+/// the other tensor under independence, so the agreement count is exactly Binom(k, ½)
+/// whatever the other tensor's law (a constant, an orthogonal matrix, anything).
 ///
 /// Each pair costs `words` XOR-and-popcounts; only the pairs whose normal-approximation
 /// z-score could reach the level (z above the normal quantile of 100·α/pairs, less 1, a
 /// margin far wider than the gap between the binomial and normal tails there) get their
 /// exact binomial p-value, so that the check stays linear in the number of pairs.
 fn sign_agreement(prints: &[Fingerprint], alpha: f64) -> Vec<CrossCheck> {
-    let eligible: Vec<(&str, &SignSketch)> = prints
-        .iter()
-        .filter_map(|p| p.signs.as_ref().map(|s| (p.name.as_str(), s)))
-        .collect();
+    // Tensors whose law is symmetric about 0 first: a pair is tested when its first tensor is.
+    let mut order: Vec<&Fingerprint> = prints.iter().collect();
+    order.sort_by_key(|p| !p.symmetric);
+    let symmetric = order.iter().filter(|p| p.symmetric).count();
+    let eligible: Vec<(&str, &SignSketch)> =
+        order.iter().map(|p| (p.name.as_str(), &p.signs)).collect();
     let count = eligible.len();
-    let pairs = (count as u64) * (count.saturating_sub(1) as u64) / 2;
+    let pairs = |n: usize| (n as u64) * (n.saturating_sub(1) as u64) / 2;
+    // Every pair with at least one symmetric tensor.
+    let pairs = pairs(count) - pairs(count - symmetric);
     if pairs == 0 {
         return vec![CrossCheck {
             name: "sign_agreement".to_string(),
@@ -232,11 +242,13 @@ fn sign_agreement(prints: &[Fingerprint], alpha: f64) -> Vec<CrossCheck> {
             statistic: 0.5,
             p_value: 1.0,
             pass: true,
-            detail: format!("{count} tensor(s) with laws symmetric about 0: no pair to compare"),
+            detail: format!(
+                "{symmetric} of {count} tensor(s) with laws symmetric about 0: no pair to compare"
+            ),
         }];
     }
     let screen = Normal::standard().inverse_cdf(1.0 - (50.0 * alpha / pairs as f64).min(0.5)) - 1.0;
-    let (words, pairwise) = if count <= MAX_PAIRWISE_TENSORS {
+    let (words, pairwise) = if pairs <= MAX_PAIRS {
         // All 64 words unless pairs × values would pass the budget.
         let words = (MAX_SIGN_COMPARISONS / pairs / 64).clamp(1, (SIGN_PREFIX / 64) as u64);
         (words as usize, true)
@@ -256,7 +268,7 @@ fn sign_agreement(prints: &[Fingerprint], alpha: f64) -> Vec<CrossCheck> {
     };
     // (the most extreme pair, the pairs past the screen)
     let (extreme, flagged): (Option<Pair>, Vec<Pair>) = if pairwise {
-        (0..count)
+        (0..symmetric)
             .into_par_iter()
             .map(|i| {
                 let mut extreme: Option<Pair> = None;
@@ -287,6 +299,7 @@ fn sign_agreement(prints: &[Fingerprint], alpha: f64) -> Vec<CrossCheck> {
     } else {
         let flagged = identical_sign_patterns(&eligible)
             .into_iter()
+            .filter(|&(i, _)| i < symmetric)
             .map(|(i, j)| compare(i, j))
             .collect::<Vec<_>>();
         (flagged.first().copied(), flagged)
@@ -321,7 +334,7 @@ fn sign_agreement(prints: &[Fingerprint], alpha: f64) -> Vec<CrossCheck> {
             format!("on (up to) their first {} values", words * 64)
         } else {
             format!(
-                "for identical sign patterns of their first 64 values (more than {MAX_PAIRWISE_TENSORS} tensors: partial correlation is not looked for)"
+                "for identical sign patterns of their first 64 values (more than {MAX_PAIRS} pairs: partial correlation is not looked for)"
             )
         };
         let (tensors, statistic, p_value) = match extreme {
@@ -482,6 +495,30 @@ mod tests {
         assert_eq!(failed.len(), 1, "{failed:#?}");
         assert_eq!(failed[0].tensors, ["t5", "copy"]);
         assert_eq!(failed[0].statistic, 0.0, "every sign disagrees");
+    }
+
+    #[test]
+    fn one_symmetric_side_is_enough() {
+        // α = 1e-6, n = 4096, seed 9: y = x + 10⁻⁴ claims N(10⁻⁴, 1) (not symmetric about 0)
+        // and a constant claims nothing random; x's signs alone make each pair's null law
+        // exact. y shares x's stream: caught; the constant and an unclaimed tensor are not.
+        let (law, x) = draw("normal(std=1)", 9, "x", 4096);
+        let shifted: Law = "normal(mean=0.0001, std=1)".parse().unwrap();
+        let y: Vec<f64> = x.iter().map(|v| v + 1e-4).collect();
+        let ones: Law = "ones".parse().unwrap();
+        let (_, z) = draw("normal(std=1)", 10, "z", 4096);
+        let prints = [
+            Fingerprint::new("x", &x, Storage::F64, Some(&law)),
+            Fingerprint::new("y", &y, Storage::F64, Some(&shifted)),
+            Fingerprint::new("ln", &[1.0; 4096], Storage::F64, Some(&ones)),
+            Fingerprint::new("z", &z, Storage::F64, None),
+        ];
+        let failed: Vec<CrossCheck> = cross_checks(&prints, ALPHA)
+            .into_iter()
+            .filter(|c| !c.pass)
+            .collect();
+        assert_eq!(failed.len(), 1, "{failed:#?}");
+        assert_eq!(failed[0].tensors, ["x", "y"]);
     }
 
     #[test]
