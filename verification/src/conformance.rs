@@ -77,8 +77,9 @@ const fn ensemble(
 use Storage::{BF16, F16, F32, F64};
 
 /// The built-in cases: every scheme of the grammar, every layout, groups, and the four
-/// storage dtypes; the structured schemes on wide, tall, square and conv shapes, and the Haar
-/// law of orthogonal over 300 seeds.
+/// storage dtypes; the transformer schemes with the depths and widths of GPT-2, GPT-NeoX-20B,
+/// OLMo-7B and t5-small; the structured schemes on wide, tall, square and conv shapes, and the
+/// Haar law of orthogonal over 300 seeds.
 pub const CASES: &[Case] = &[
     case("zeros", &[96, 40], "out-in", 1, F32),
     case("ones", &[96, 40], "out-in", 1, F16),
@@ -251,6 +252,58 @@ pub const CASES: &[Case] = &[
         1,
         BF16,
     ),
+    // Depth- and width-aware schemes of transformer codebases, on the tensors they initialize
+    // (base schemes draw n values whatever the shape; deepnorm's fans come from it). Last, so
+    // that the cases before them keep their indices and so their streams.
+    case("scaled_normal(n_layer=12)", &[768, 768], "out-in", 1, F32),
+    case(
+        "scaled_normal(n_layer=48, residuals=1)",
+        &[1600, 6400],
+        "in-out",
+        1,
+        BF16,
+    ),
+    case("small_init(d=768)", &[2304, 768], "out-in", 1, F64),
+    case(
+        "wang_init(d=6144, n_layer=44)",
+        &[6144, 24576],
+        "out-in",
+        1,
+        BF16,
+    ),
+    case("mitchell(d=4096)", &[12288, 4096], "out-in", 1, F32),
+    case(
+        "mitchell_out(d=11008, layer_id=5)",
+        &[4096, 11008],
+        "out-in",
+        1,
+        BF16,
+    ),
+    case(
+        "mitchell_out(d=4096, layer_id=0, cutoff=2)",
+        &[4096, 4096],
+        "out-in",
+        1,
+        F64,
+    ),
+    case("deepnorm(n_layer=100)", &[4096, 1024], "out-in", 1, F32),
+    case(
+        "deepnorm_encdec_encoder(n_encoder=18, n_decoder=18)",
+        &[1024, 4096],
+        "in-out",
+        1,
+        F64,
+    ),
+    case(
+        "deepnorm_encdec_decoder(n_decoder=18)",
+        &[512, 2048],
+        "out-in",
+        1,
+        F16,
+    ),
+    case("t5_q(d_model=512, d_kv=64)", &[512, 512], "out-in", 1, F32),
+    case("t5_dense(d_in=2048)", &[512, 2048], "out-in", 1, BF16),
+    case("t5_embedding", &[32128, 512], "out-in", 1, F32),
 ];
 
 /// The outcome of one case.

@@ -84,3 +84,76 @@ fn a_two_percent_variance_error_fails_every_scalar_case() {
     }
     assert!(tested >= 25, "only {tested} scalar cases were controlled");
 }
+
+/// The mistakes a port of the transformer schemes makes, each a sampler that the checks of its
+/// conformance case must reject at α, n and the control seed: OLMo's `mitchell` cut
+/// variance-corrected as Keras cuts are (std 1/c(3) = 1.0136× too large), `layer_id` read as
+/// 1-based (layer 31 of OLMo-7B drawn as 32: variance 33/32), GPT-2's residual scaling by
+/// 1/√n_layer instead of 1/√(2·n_layer), T5's query without the 1/√d_kv fold, and DeepNet's β
+/// for a decoder-only stack used in an encoder–decoder's decoder.
+#[test]
+fn transformer_scheme_mistakes_are_rejected() {
+    let c3 = initspec::scheme::truncated_std_factor(3.0).unwrap();
+    let sigma = 1.0 / 4096f64.sqrt();
+    let corrected = format!(
+        "trunc_normal(std={}, a={}, b={})",
+        sigma / c3,
+        -3.0 * sigma / c3,
+        3.0 * sigma / c3
+    );
+    for (i, (right, wrong, shape)) in [
+        (
+            "mitchell(d=4096)",
+            corrected.as_str(),
+            &[4096usize, 4096][..],
+        ),
+        (
+            "mitchell_out(d=4096, layer_id=31)",
+            "mitchell_out(d=4096, layer_id=32)",
+            &[4096, 4096],
+        ),
+        (
+            "scaled_normal(n_layer=12)",
+            "scaled_normal(n_layer=12, residuals=1)",
+            &[768, 768],
+        ),
+        (
+            "t5_q(d_model=512, d_kv=64)",
+            "t5_dense(d_in=512)",
+            &[512, 512],
+        ),
+        (
+            "deepnorm_encdec_decoder(n_decoder=18)",
+            "deepnorm(n_layer=18)",
+            &[512, 2048],
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let resolve = |text: &str| -> Law {
+            let scheme: Scheme = text.parse().unwrap();
+            scheme.resolve(shape, &Layout::OutIn, 1).unwrap()
+        };
+        let (law, wrong_law) = (resolve(right), resolve(wrong));
+        assert_ne!(law, wrong_law, "{right}");
+        for storage in [Storage::F32, Storage::BF16] {
+            let stream = Stream::new(CONTROL_SEED, &format!("control/transformer/{i}"));
+            let values = draw(&wrong_law, stream, N, storage);
+            let verdict = check_sample(&law, &values, storage, ALPHA);
+            assert!(
+                !verdict.pass,
+                "{right} {storage}: a sample of {wrong} passed (α = {ALPHA:e}, n = {N}, seed = {CONTROL_SEED})"
+            );
+            // The sampler itself passes the same checks (the positive control).
+            let stream = Stream::new(CONTROL_SEED, &format!("control/transformer/{i}"));
+            let values = draw(&law, stream, N, storage);
+            let verdict = check_sample(&law, &values, storage, ALPHA);
+            assert!(
+                verdict.pass,
+                "{right} {storage}: its own sample failed {:?} (α = {ALPHA:e}, n = {N}, seed = {CONTROL_SEED})",
+                failing_checks(&verdict)
+            );
+        }
+    }
+}

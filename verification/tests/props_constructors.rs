@@ -65,13 +65,15 @@ prop_compose! {
         name in prop::sample::select(vec![
             "normal", "uniform", "trunc_normal", "truncated_normal", "xavier_uniform",
             "kaiming_normal", "kaiming_uniform", "variance_scaling", "constant", "he_normal",
-            "orthogonal", "", "NORMAL", "x",
+            "orthogonal", "", "NORMAL", "x", "scaled_normal", "mitchell_out", "deepnorm",
+            "t5_q",
         ]),
         pairs in prop::collection::vec(
             (
                 prop::sample::select(vec![
                     "a", "b", "mean", "std", "stddev", "lower", "upper", "gain", "mode",
-                    "nonlinearity", "scale", "distribution", "value", "", "zz",
+                    "nonlinearity", "scale", "distribution", "value", "", "zz", "n_layer",
+                    "layer_id", "d", "d_model", "d_kv", "residuals", "cutoff",
                 ]),
                 prop_oneof![
                     arb_f64().prop_map(|x| format!("{x}")),
@@ -269,6 +271,41 @@ proptest! {
             prop_assert!(x.is_nan() || (0.0..=1.0).contains(&sf), "{} sf({}) = {}", law, x, sf);
             let q = law.quantile(x);
             prop_assert!((0.0..=1.0).contains(&x) || q.is_nan(), "{} quantile({}) = {}", law, x, q);
+        }
+    }
+
+    #[test]
+    fn transformer_constructors_are_ok_iff_documented(
+        x in arb_f64(), y in arb_f64(), n in 0u32..3, big in any::<u32>(),
+    ) {
+        // Counts are ≥ 1; the DeepNet laws are fan-based, so nothing else fails when built.
+        prop_assert_eq!(Scheme::deepnorm(n).is_ok(), n >= 1);
+        prop_assert_eq!(Scheme::deepnorm_encdec_encoder(n, big).is_ok(), n >= 1 && big >= 1);
+        prop_assert_eq!(Scheme::deepnorm_encdec_decoder(big).is_ok(), big >= 1);
+        prop_assert!(Scheme::mitchell_out(4096.0, big, 3.0).is_ok());
+        // Widths and factors are finite and > 0, and so is the std of each `# Formula`.
+        let ok = |params: &[f64], std: f64| {
+            params.iter().all(|v| v.is_finite() && *v > 0.0) && std.is_finite() && std > 0.0
+        };
+        let layers = n.max(1);
+        prop_assert_eq!(Scheme::small_init(x).is_ok(), ok(&[x], (2.0 / (5.0 * x)).sqrt()));
+        prop_assert_eq!(
+            Scheme::wang_init(x, layers).is_ok(),
+            ok(&[x], 2.0 / f64::from(layers) / x.sqrt())
+        );
+        prop_assert_eq!(
+            Scheme::scaled_normal(layers, x, 2).is_ok(),
+            ok(&[x], x / (2.0 * f64::from(layers)).sqrt())
+        );
+        prop_assert_eq!(Scheme::t5_embedding(x).is_ok(), ok(&[x], x));
+        prop_assert_eq!(Scheme::t5_dense(x, 1.0).is_ok(), ok(&[x], 1.0 / x.sqrt()));
+        prop_assert_eq!(Scheme::t5_dense(1.0, y).is_ok(), ok(&[y], y));
+        // mitchell: σ = 1/√d cut at ±cutoff·σ, a truncated normal with its own conditions.
+        let sigma = 1.0 / x.sqrt();
+        let valid = ok(&[x, y], sigma);
+        let expected = if valid { truncated_normal_ok(0.0, sigma, -y * sigma, y * sigma) } else { Some(false) };
+        if let Some(expected) = expected {
+            prop_assert_eq!(Scheme::mitchell(x, y).is_ok(), expected, "d {} cutoff {}", x, y);
         }
     }
 

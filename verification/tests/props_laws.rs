@@ -211,6 +211,8 @@ struct FanScheme {
     a: f64,
     mode: FanMode,
     nonlinearity: Nonlinearity,
+    /// The layer counts (N, M) of the DeepNet schemes.
+    depth: (f64, f64),
 }
 
 impl FanScheme {
@@ -221,16 +223,17 @@ impl FanScheme {
 
 fn arb_fan_scheme() -> impl Strategy<Value = FanScheme> {
     (
-        0usize..9,
+        0usize..12,
         arb_positive(),
         -10.0..10.0f64,
         arb_mode(),
         arb_kaiming_mode(),
         arb_nonlinearity(),
         arb_distribution(),
+        (1u32..5000, 1u32..5000),
     )
         .prop_map(
-            |(which, g, a, mode, kaiming_mode, nonlinearity, distribution)| {
+            |(which, g, a, mode, kaiming_mode, nonlinearity, distribution, (n, m))| {
                 let base =
                     |scheme: Scheme, family, variance: fn(&FanScheme, f64, f64) -> f64| FanScheme {
                         scheme,
@@ -240,6 +243,7 @@ fn arb_fan_scheme() -> impl Strategy<Value = FanScheme> {
                         a,
                         mode,
                         nonlinearity,
+                        depth: (f64::from(n), f64::from(m)),
                     };
                 let family_of = |d: Distribution| match d {
                     Distribution::TruncatedNormal => "truncated_normal",
@@ -284,6 +288,23 @@ fn arb_fan_scheme() -> impl Strategy<Value = FanScheme> {
                     }),
                     6 => base(Scheme::he_normal(), "truncated_normal", |_, i, _| 2.0 / i),
                     7 => base(Scheme::he_uniform(), "uniform", |_, i, _| 2.0 / i),
+                    // DeepNet (Wang et al. 2022, Table 1): Xavier normal with gain β.
+                    9 => base(Scheme::deepnorm(n).unwrap(), "normal", |s, i, o| {
+                        (8.0 * s.depth.0).powf(-0.5) * 2.0 / (i + o)
+                    }),
+                    10 => base(
+                        Scheme::deepnorm_encdec_encoder(n, m).unwrap(),
+                        "normal",
+                        |s, i, o| {
+                            let (n, m) = s.depth;
+                            0.87 * 0.87 * (n.powi(4) * m).powf(-1.0 / 8.0) * 2.0 / (i + o)
+                        },
+                    ),
+                    11 => base(
+                        Scheme::deepnorm_encdec_decoder(m).unwrap(),
+                        "normal",
+                        |s, i, o| (12.0 * s.depth.1).powf(-0.5) * 2.0 / (i + o),
+                    ),
                     _ => {
                         if distribution == Distribution::Uniform {
                             base(Scheme::lecun_uniform(), "uniform", |_, i, _| 1.0 / i)
@@ -337,6 +358,35 @@ fn arb_scheme() -> impl Strategy<Value = Scheme> {
         (1usize..64).prop_map(|g| Scheme::dirac(g).unwrap()),
         (0.0..=1.0f64, arb_positive())
             .prop_filter_map("std > 0", |(p, s)| Scheme::sparse(p, s).ok()),
+        arb_transformer_scheme(),
+    ]
+}
+
+/// The depth- and width-aware schemes of transformer codebases, with any valid depth,
+/// width, layer index and factor (`prop_filter_map`: an extreme width can over- or
+/// underflow the law's std, which is an error, not a scheme).
+fn arb_transformer_scheme() -> impl Strategy<Value = Scheme> {
+    let count = || 1u32..=u32::MAX;
+    let width = || (0.0..9.0f64).prop_map(|e| 10f64.powf(e));
+    prop_oneof![
+        (count(), arb_positive(), 1u32..4).prop_filter_map("std in range", |(n, s, r)| {
+            Scheme::scaled_normal(n, s, r).ok()
+        }),
+        width().prop_filter_map("std in range", |d| Scheme::small_init(d).ok()),
+        (width(), count()).prop_filter_map("std in range", |(d, n)| Scheme::wang_init(d, n).ok()),
+        (width(), arb_positive())
+            .prop_filter_map("mass in range", |(d, c)| Scheme::mitchell(d, c).ok()),
+        (width(), 0u32..=u32::MAX, arb_positive()).prop_filter_map("mass in range", |(d, l, c)| {
+            Scheme::mitchell_out(d, l, c).ok()
+        }),
+        count().prop_map(|n| Scheme::deepnorm(n).unwrap()),
+        (count(), count()).prop_map(|(n, m)| Scheme::deepnorm_encdec_encoder(n, m).unwrap()),
+        count().prop_map(|m| Scheme::deepnorm_encdec_decoder(m).unwrap()),
+        (width(), width(), arb_positive())
+            .prop_filter_map("std in range", |(d, k, f)| Scheme::t5_q(d, k, f).ok()),
+        (width(), arb_positive())
+            .prop_filter_map("std in range", |(d, f)| Scheme::t5_dense(d, f).ok()),
+        arb_positive().prop_map(|f| Scheme::t5_embedding(f).unwrap()),
     ]
 }
 
@@ -487,23 +537,9 @@ fn every_scheme_name_is_generated_by_arb_scheme() {
     for _ in 0..5000 {
         seen.insert(strategy.new_tree(&mut runner).unwrap().current().name());
     }
+    // Each name is its own row (the table has no aliases), so `Scheme::name` is the name.
     for name in initspec::scheme::SCHEME_NAMES {
-        let canonical = name
-            .parse::<Scheme>()
-            .map(|s| s.name())
-            .unwrap_or_else(|_| {
-                // Schemes without defaults for every parameter (constant, sparse) need one.
-                let key = if *name == "sparse" {
-                    "sparsity"
-                } else {
-                    "value"
-                };
-                format!("{name}({key}=1)").parse::<Scheme>().unwrap().name()
-            });
-        assert!(
-            seen.contains(canonical),
-            "arb_scheme never generates {name}"
-        );
+        assert!(seen.contains(name), "arb_scheme never generates {name}");
     }
 }
 

@@ -359,3 +359,66 @@ fn structured_samples_are_thread_invariant_and_haar_over_200_seeds() {
     );
     assert!(verdict.pass, "{:?}", verdict.checks);
 }
+
+/// The transformer schemes through the real binary: a file drawn with one conforms to it and
+/// not to its neighbour (a layer index read from 1, one residual branch instead of two, T5's
+/// query without its 1/√d_kv, DeepNet's decoder-only β in an encoder–decoder's decoder).
+#[test]
+fn transformer_schemes_are_sampled_and_audited_by_their_parameters() {
+    /// Per-tensor family-wise level of the audits.
+    const ALPHA: &str = "1e-6";
+    /// 2¹⁸ values per file, drawn at `sample`'s default seed 0 and name "weight".
+    const SHAPE: &str = "512,512";
+    let dir = tempfile::tempdir().unwrap();
+    let audit = |file: &Path, scheme: &str| -> Option<i32> {
+        let output = Command::cargo_bin("initspec")
+            .unwrap()
+            .args(["audit", "--alpha", ALPHA, "--scheme", scheme])
+            .arg(file)
+            .output()
+            .unwrap();
+        output.status.code()
+    };
+    for (i, (scheme, dtype, neighbour)) in [
+        (
+            "mitchell_out(d=4096, layer_id=3)",
+            "bf16",
+            "mitchell_out(d=4096, layer_id=4)",
+        ),
+        (
+            "scaled_normal(n_layer=24)",
+            "f32",
+            "scaled_normal(n_layer=24, residuals=1)",
+        ),
+        ("t5_q(d_model=512, d_kv=64)", "f32", "t5_dense(d_in=512)"),
+        (
+            "deepnorm_encdec_decoder(n_decoder=12)",
+            "f16",
+            "deepnorm(n_layer=12)",
+        ),
+        (
+            "wang_init(d=6144, n_layer=44)",
+            "bf16",
+            "small_init(d=6144)",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let file = sample(
+            dir.path(),
+            &format!("t{i}.safetensors"),
+            &["--scheme", scheme, "--shape", SHAPE, "--dtype", dtype],
+        );
+        assert_eq!(
+            audit(&file, scheme),
+            Some(0),
+            "{scheme} {dtype}: its own draw does not conform (α = {ALPHA}, n = 2^18, seed 0)"
+        );
+        assert_eq!(
+            audit(&file, neighbour),
+            Some(1),
+            "{scheme} {dtype}: conforms to {neighbour} too (α = {ALPHA}, n = 2^18, seed 0)"
+        );
+    }
+}

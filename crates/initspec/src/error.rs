@@ -178,6 +178,25 @@ pub enum Error {
         /// The value given.
         value: f64,
     },
+    /// An index parameter (e.g. `layer_id`, 0-based) is not a whole number from 0 to
+    /// 2³² − 1.
+    NotAnIndex {
+        /// The parameter.
+        key: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A scheme's parameters alone give a law quantity that is not finite, or a standard
+    /// deviation or width that is not > 0, e.g. `small_init(d=1e-310)`, whose std √(2/(5·d))
+    /// overflows.
+    DegenerateParameters {
+        /// The scheme as written back by `Display`.
+        scheme: String,
+        /// The derived quantity, e.g. `std` or `b`.
+        quantity: &'static str,
+        /// Its value.
+        value: f64,
+    },
     /// A structured scheme does not define its law in this layout.
     LayoutUnsupported {
         /// The scheme.
@@ -236,6 +255,20 @@ impl fmt::Display for Error {
             Error::NotACount { key, value } => {
                 write!(f, "{key} = {value} must be a whole number of at least 1")
             }
+            Error::NotAnIndex { key, value } => {
+                write!(
+                    f,
+                    "{key} = {value} must be a whole number of at least 0 (it counts from 0)"
+                )
+            }
+            Error::DegenerateParameters {
+                scheme,
+                quantity,
+                value,
+            } => write!(
+                f,
+                "{scheme} gives the law's {quantity} = {value}, which must be finite (and > 0 for a std or a width); choose parameters that keep it in range"
+            ),
             Error::LayoutUnsupported {
                 scheme,
                 layout,

@@ -10,8 +10,8 @@
 //! - `table.rs`: the registry, one row per name: its parameters (keys, kinds and constraints,
 //!   defaults) and the function that builds its law. Everything below reads it.
 //! - `params.rs`: reading `key=value` text into values, and validating values.
-//! - `pytorch.rs`, `keras.rs`, `structured.rs`: the families' constructors
-//!   ([`Scheme::xavier_uniform`], ...) and law functions.
+//! - `pytorch.rs`, `keras.rs`, `structured.rs`, `transformer.rs`: the families' constructors
+//!   ([`Scheme::xavier_uniform`], [`Scheme::scaled_normal`], ...) and law functions.
 //! - this file: [`Scheme`] itself, its parsing ([`FromStr`]) and printing ([`fmt::Display`]).
 
 mod keras;
@@ -19,6 +19,7 @@ mod params;
 mod pytorch;
 mod structured;
 mod table;
+mod transformer;
 
 use std::fmt;
 use std::str::FromStr;
@@ -71,9 +72,32 @@ impl Scheme {
         }
         let scheme = Scheme { row, args };
         if let Builder::Base(law) = row.law {
-            law(&scheme.args)?;
+            law(&scheme.args).map_err(|e| scheme.derived(e))?;
         }
         Ok(scheme)
+    }
+
+    /// `error` of building this base scheme's law, restated as
+    /// [`Error::DegenerateParameters`] when it is about a derived quantity rather than a
+    /// parameter: a std or bound that is not finite and > 0, under a key that is not one of
+    /// the scheme's parameters or with a value other than the parameter's (`small_init(d=1e-310)`
+    /// gives std = ∞; `scaled_normal` takes a `std` but its law's std is `std/√(residuals·n_layer)`).
+    fn derived(&self, error: Error) -> Error {
+        match error {
+            Error::NotPositive { key, value } | Error::NonFinite { key, value }
+                if !self
+                    .parameters()
+                    .iter()
+                    .any(|&(k, given)| k == key && given == Parameter::Number(value)) =>
+            {
+                Error::DegenerateParameters {
+                    scheme: self.to_string(),
+                    quantity: key,
+                    value,
+                }
+            }
+            other => other,
+        }
     }
 
     /// The scheme of a row without parameters (a preset), valid by construction.

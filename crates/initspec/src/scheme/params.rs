@@ -38,8 +38,10 @@ pub(crate) enum Check {
 pub(crate) enum Kind {
     /// A number, with its constraint.
     Number(Check),
-    /// A whole number `≥ 1` (`groups`).
+    /// A whole number `≥ 1` (`groups`, `n_layer`).
     Count,
+    /// A whole number `≥ 0` (`layer_id`, a 0-based position).
+    Index,
     /// A fan mode among the accepted names.
     Mode(&'static [&'static str]),
     /// A nonlinearity name ([`Nonlinearity::NAMES`]).
@@ -94,7 +96,7 @@ pub(crate) use params;
 pub(crate) enum Value {
     /// A number.
     Number(f64),
-    /// A count.
+    /// A count or an index.
     Count(usize),
     /// A fan mode.
     Mode(FanMode),
@@ -225,7 +227,8 @@ impl Kind {
     /// The value of `key=text`.
     ///
     /// # Errors
-    /// [`Error::MalformedNumber`], [`Error::NonFinite`] and [`Error::NotACount`] for numbers;
+    /// [`Error::MalformedNumber`], [`Error::NonFinite`], [`Error::NotACount`] and
+    /// [`Error::NotAnIndex`] for numbers;
     /// [`Error::UnknownChoice`] for words.
     fn parse(self, key: &'static str, text: &str) -> Result<Value> {
         let number = || -> Result<f64> {
@@ -248,6 +251,14 @@ impl Kind {
                     return Err(Error::NotACount { key, value: count });
                 }
                 Ok(Value::Count(count as usize))
+            }
+            Kind::Index => {
+                let index = number()?;
+                if !(index >= 0.0 && index == index.trunc() && index <= u32::MAX as f64) {
+                    return Err(Error::NotAnIndex { key, value: index });
+                }
+                // -0 is 0.
+                Ok(Value::Count(index as usize))
             }
             Kind::Mode(accepted) => FanMode::from_name(text)
                 .filter(|mode| accepted.contains(&mode.name()))
@@ -277,8 +288,8 @@ impl Param {
     ///
     /// # Errors
     /// [`Error::NonFinite`], [`Error::NotPositive`], [`Error::OutOfRange`] for numbers;
-    /// [`Error::NotPositive`] for a count of 0; [`Error::UnknownChoice`] for a fan mode the
-    /// scheme does not accept.
+    /// [`Error::NotPositive`] for a count of 0 (an index may be 0); [`Error::UnknownChoice`]
+    /// for a fan mode the scheme does not accept.
     pub(crate) fn check(&self, value: Value) -> Result<()> {
         let key = self.key;
         match (self.kind, value) {

@@ -146,7 +146,7 @@ pub(super) fn trunc_normal(args: &Args) -> Result<Law> {
 }
 
 /// PyTorch's `std = gain * math.sqrt(2.0 / float(fan_in + fan_out))`.
-fn xavier_std(gain: f64, fans: &Fans) -> f64 {
+pub(super) fn xavier_std(gain: f64, fans: &Fans) -> f64 {
     gain * (2.0 / (fans.fan_in() as f64 + fans.fan_out() as f64)).sqrt()
 }
 

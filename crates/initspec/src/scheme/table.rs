@@ -5,7 +5,8 @@
 //! [`Scheme::is_structured`](super::Scheme::is_structured), [`Scheme::needs_fans`](super::Scheme::needs_fans),
 //! [`Scheme::law`](super::Scheme::law) and [`Scheme::resolve`](super::Scheme::resolve) all read
 //! this table; nothing else lists the schemes. Adding a scheme is adding its row here and its
-//! law function beside its family ([`super::pytorch`], [`super::keras`], [`super::structured`]).
+//! law function beside its family ([`super::pytorch`], [`super::keras`], [`super::structured`],
+//! [`super::transformer`]).
 //!
 //! A preset ([`Row::preset`]) is a name for fixed arguments of another row's law, with no
 //! parameters of its own: `he_normal` is `variance_scaling(scale=2, mode=fan_in,
@@ -13,7 +14,7 @@
 
 use super::keras::{self, Distribution};
 use super::params::{Args, Check, Kind, Params, Value as V, params};
-use super::{pytorch, structured};
+use super::{pytorch, structured, transformer};
 use crate::error::Result;
 use crate::fans::{FanMode, Fans, Layout};
 use crate::gain::Nonlinearity;
@@ -76,6 +77,8 @@ const POSITIVE: Kind = Kind::Number(Check::Positive);
 const FRACTION: Kind = Kind::Number(Check::Fraction);
 /// A whole number ≥ 1.
 const COUNT: Kind = Kind::Count;
+/// A whole number ≥ 0 (a 0-based position).
+const INDEX: Kind = Kind::Index;
 /// `fan_in` or `fan_out`: PyTorch has no other modes.
 const TORCH_MODE: Kind = Kind::Mode(&["fan_in", "fan_out"]);
 /// Any [`FanMode`].
@@ -174,6 +177,75 @@ const ROWS: &[Row] = &[
             "distribution": DISTRIBUTION = V::Distribution(Distribution::TruncatedNormal),
         ],
         FanLaw(keras::variance_scaling),
+    ),
+    // Depth- and width-aware schemes of transformer codebases (docs/SPEC.md §3.13–3.19):
+    // every depth, width and layer index an explicit parameter.
+    Row::new(
+        "scaled_normal",
+        params![
+            "n_layer": COUNT,
+            "std": POSITIVE = V::Number(0.02),
+            "residuals": COUNT = V::Count(2),
+        ],
+        Base(transformer::scaled_normal),
+    ),
+    Row::new(
+        "small_init",
+        params!["d": POSITIVE],
+        Base(transformer::small_init),
+    ),
+    Row::new(
+        "wang_init",
+        params!["d": POSITIVE, "n_layer": COUNT],
+        Base(transformer::wang_init),
+    ),
+    Row::new(
+        "mitchell",
+        params!["d": POSITIVE, "cutoff": POSITIVE = V::Number(3.0)],
+        Base(transformer::mitchell),
+    ),
+    Row::new(
+        "mitchell_out",
+        params![
+            "d": POSITIVE,
+            "layer_id": INDEX,
+            "cutoff": POSITIVE = V::Number(3.0),
+        ],
+        Base(transformer::mitchell_out),
+    ),
+    Row::new(
+        "deepnorm",
+        params!["n_layer": COUNT],
+        FanLaw(transformer::deepnorm),
+    ),
+    Row::new(
+        "deepnorm_encdec_encoder",
+        params!["n_encoder": COUNT, "n_decoder": COUNT],
+        FanLaw(transformer::deepnorm_encdec_encoder),
+    ),
+    Row::new(
+        "deepnorm_encdec_decoder",
+        params!["n_decoder": COUNT],
+        FanLaw(transformer::deepnorm_encdec_decoder),
+    ),
+    Row::new(
+        "t5_q",
+        params![
+            "d_model": POSITIVE,
+            "d_kv": POSITIVE,
+            "factor": POSITIVE = V::Number(1.0),
+        ],
+        Base(transformer::t5_q),
+    ),
+    Row::new(
+        "t5_dense",
+        params!["d_in": POSITIVE, "factor": POSITIVE = V::Number(1.0)],
+        Base(transformer::t5_dense),
+    ),
+    Row::new(
+        "t5_embedding",
+        params!["factor": POSITIVE = V::Number(1.0)],
+        Base(transformer::t5_embedding),
     ),
     // Structured schemes: laws of the whole tensor (docs/SPEC.md §7).
     Row::new("orthogonal", GAIN, Shape(structured::orthogonal)),
@@ -293,7 +365,8 @@ mod tests {
 
     #[test]
     fn every_row_resolves_from_its_defaults() {
-        // Parameters without a default get 0.5; each row resolves on one of these shapes.
+        // Parameters without a default get 0.5 (counts 1, indices 0); each row resolves on
+        // one of these shapes.
         let shapes: [&[usize]; 2] = [&[4, 4, 3], &[4, 4]];
         for row in TABLE {
             let required: Vec<String> = row
@@ -301,7 +374,11 @@ mod tests {
                 .specs
                 .iter()
                 .filter(|p| p.default.is_none())
-                .map(|p| format!("{}=0.5", p.key))
+                .map(|p| match p.kind {
+                    Kind::Count => format!("{}=1", p.key),
+                    Kind::Index => format!("{}=0", p.key),
+                    _ => format!("{}=0.5", p.key),
+                })
                 .collect();
             let text = format!("{}({})", row.name, required.join(", "));
             let scheme: Scheme = text.parse().unwrap();
