@@ -168,7 +168,7 @@ fn duplicates(prints: &[Fingerprint]) -> Vec<CrossCheck> {
             statistic: 0.0,
             p_value: 1.0,
             pass: true,
-            detail: format!("no two of the {hashed} tensors with random laws hold the same values"),
+            detail: format!("no two of the {hashed} tensors compared hold the same values"),
         }];
     }
     found

@@ -5,6 +5,7 @@
 
 use initspec_verify::audit::{Audit, INTERVAL_LEVEL, audit};
 use initspec_verify::check::is_exact;
+use initspec_verify::cross::Fingerprint;
 use serde::Serialize;
 
 use crate::args::{parse_layout, parse_scheme};
@@ -95,6 +96,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
         .iter()
         .map(|s| (s.name.clone(), s.reason.clone()))
         .collect();
+    let mut audited_prints = Vec::new();
     for tensor in tensors {
         let result = match audit(
             &tensor.sample(&layout, args.input.groups),
@@ -119,6 +121,17 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
                 ));
             }
         };
+        if let Some(name) = &tensor.name {
+            let law = scheme
+                .resolve(&tensor.shape, &layout, args.input.groups)
+                .ok();
+            audited_prints.push(Fingerprint::new(
+                name,
+                &tensor.values,
+                tensor.storage(),
+                law.as_ref(),
+            ));
+        }
         audits.push((tensor.name.as_deref(), result));
     }
     if audits.is_empty() {
@@ -132,7 +145,13 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
             reasons.join("; ")
         ));
     }
-    let pass = audits.iter().all(|(_, a)| a.verdict.pass);
+    // The audited tensors against the other tensors of their file (and each other).
+    let cross = if audited_prints.is_empty() {
+        Vec::new()
+    } else {
+        crate::checkpoint::file_cross_checks(&args.input.file, audited_prints, args.alpha)?
+    };
+    let pass = audits.iter().all(|(_, a)| a.verdict.pass) && cross.iter().all(|c| c.pass);
     let skipped_json: Vec<serde_json::Value> = skipped
         .iter()
         .map(|(name, reason)| serde_json::json!({ "tensor": name, "reason": reason }))
@@ -150,7 +169,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
                 checks: &a.verdict.checks,
             })
             .collect();
-        let value = if entries.len() == 1 && skipped.is_empty() {
+        let mut value = if entries.len() == 1 && skipped.is_empty() {
             serde_json::to_value(&entries[0])
         } else {
             serde_json::to_value(serde_json::json!({
@@ -161,6 +180,10 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
                 "skipped": skipped_json,
             }))
         }?;
+        if !cross.is_empty() {
+            value["cross"] = serde_json::to_value(&cross)?;
+            value["verdict"] = word(pass).into();
+        }
         outln!(out, "{}", serde_json::to_string_pretty(&value)?);
     } else {
         for (name, a) in &audits {
@@ -169,11 +192,33 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
         for (name, reason) in &skipped {
             outln!(out, "skipped tensor {name:?}: {reason}");
         }
-        if audits.len() > 1 || !skipped.is_empty() {
-            let failed = audits.iter().filter(|(_, a)| !a.verdict.pass).count();
+        if !cross.is_empty() {
             outln!(
                 out,
-                "overall: {} ({} of {} tensors conform)",
+                "cross-tensor checks against the other tensors of {file}:"
+            );
+            for c in &cross {
+                outln!(
+                    out,
+                    "  {:<15} {:<4}  p = {:.3e}  {}",
+                    c.name,
+                    word(c.pass),
+                    c.p_value,
+                    c.detail
+                );
+            }
+        }
+        if audits.len() > 1 || !skipped.is_empty() || cross.iter().any(|c| !c.pass) {
+            let failed = audits.iter().filter(|(_, a)| !a.verdict.pass).count();
+            let findings = cross.iter().filter(|c| !c.pass).count();
+            let findings = if findings == 0 {
+                String::new()
+            } else {
+                format!("; {findings} cross-tensor finding(s)")
+            };
+            outln!(
+                out,
+                "overall: {} ({} of {} tensors conform{findings})",
                 word(pass).to_uppercase(),
                 audits.len() - failed,
                 audits.len()

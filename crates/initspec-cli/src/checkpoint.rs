@@ -363,6 +363,71 @@ fn table_summary(r: &TensorRow) -> String {
     }
 }
 
+/// The cross-tensor checks of the audited tensors of one `.safetensors` file (`audited`,
+/// fingerprinted with their claimed law) against every other floating tensor of the file
+/// (read one at a time), at level `alpha`. Only findings that involve an audited tensor are
+/// kept; a check with none is reported once as passing. Empty when the file holds no other
+/// floating tensor (or is not a `.safetensors` file).
+///
+/// # Errors
+/// An unreadable tensor.
+pub fn file_cross_checks(
+    path: &Path,
+    audited: Vec<Fingerprint>,
+    alpha: f64,
+) -> anyhow::Result<Vec<CrossCheck>> {
+    let Ok(file) = initspec_io::safetensors::SafetensorsFile::open(path) else {
+        return Ok(Vec::new());
+    };
+    let names: HashSet<String> = audited.iter().map(|p| p.name.clone()).collect();
+    let mut prints = audited;
+    for info in file.header().tensors() {
+        let count = initspec::element_count(info.shape()).unwrap_or(0);
+        if names.contains(info.name()) || info.dtype().is_none() || count == 0 {
+            continue;
+        }
+        let data = file.read(info.name()).map_err(|e| {
+            anyhow!(
+                "cannot read {} tensor {:?}: {e}",
+                path.display(),
+                info.name()
+            )
+        })?;
+        let storage = storage_of(data.dtype());
+        prints.push(Fingerprint::new(info.name(), &data.to_f64(), storage, None));
+    }
+    if prints.len() == names.len() && names.len() < 2 {
+        return Ok(Vec::new());
+    }
+    let mut kept: Vec<CrossCheck> = Vec::new();
+    for c in cross_checks(&prints, alpha) {
+        let involves = c.tensors.iter().any(|t| names.contains(t));
+        if involves || (c.pass && c.tensors.is_empty()) {
+            kept.push(c);
+        } else if !kept.iter().any(|k| k.name == c.name) {
+            kept.push(CrossCheck {
+                tensors: Vec::new(),
+                statistic: 0.0,
+                p_value: 1.0,
+                pass: true,
+                detail: format!(
+                    "no finding involves the audited tensor(s) ({} tensors compared)",
+                    prints.len()
+                ),
+                ..c
+            });
+        }
+    }
+    // One passing line per check when a failing one is listed for it.
+    let failing: HashSet<String> = kept
+        .iter()
+        .filter(|c| !c.pass)
+        .map(|c| c.name.clone())
+        .collect();
+    kept.retain(|c| !c.pass || !failing.contains(&c.name));
+    Ok(kept)
+}
+
 /// One tensor's identification.
 #[derive(Debug, Serialize)]
 struct IdentifiedRow {

@@ -695,3 +695,68 @@ fn manifest_of_a_checkpoint_reproduces_and_audits_it() {
     ]);
     assert!(line.contains("m.yaml"), "{line}");
 }
+
+#[test]
+fn a_copy_inside_one_file_fails_the_audit_of_either_tensor() {
+    // α = 1e-3 (the default), 4096 values, seeds 1 and 2: "copy" is a byte copy of "a";
+    // "other" is independent. Each marginal conforms; the cross check fails the audit.
+    let dir = tempfile::tempdir().unwrap();
+    let (a, other) = (draw(1, "a", 0.02, 4096), draw(2, "other", 0.02, 4096));
+    let shape: &[usize] = &[64, 64];
+    let file = dir.path().join("f.safetensors");
+    write_f32(
+        &file,
+        &[
+            ("a", &a, shape),
+            ("copy", &a, shape),
+            ("other", &other, shape),
+        ],
+    );
+    let file = file.to_str().unwrap();
+    for tensor in ["copy", "a"] {
+        let out = initspec(&[
+            "audit",
+            file,
+            "--tensor",
+            tensor,
+            "--scheme",
+            "normal(std=0.02)",
+            "--json",
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{tensor}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["verdict"], "fail");
+        let dup = v["cross"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "duplicate")
+            .unwrap();
+        assert_eq!(dup["pass"], false, "{dup}");
+        let mut names: Vec<&str> = dup["tensors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["a", "copy"]);
+        assert!(
+            v["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["pass"] == true),
+            "{v}"
+        );
+    }
+    // The independent tensor passes, cross checks included.
+    ok(&[
+        "audit",
+        file,
+        "--tensor",
+        "other",
+        "--scheme",
+        "normal(std=0.02)",
+    ]);
+}
