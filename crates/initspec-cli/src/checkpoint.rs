@@ -21,7 +21,7 @@ use initspec_io::manifest::{Manifest, ManifestFormat, ManifestTensor};
 use initspec_verify::audit::{Audit, audit};
 use initspec_verify::check::Check;
 use initspec_verify::cross::{CrossCheck, Fingerprint, cross_checks};
-use initspec_verify::identify::{Candidate, identify};
+use initspec_verify::identify::{Candidate, PLAUSIBLE, identify};
 use initspec_verify::sample::Sample;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -102,11 +102,22 @@ pub fn audit_checkpoint(
         .iter()
         .map(|t| (t.name.as_str(), t))
         .collect();
+    // Rows in manifest order; tensors the manifest does not name after them, in file order.
+    let position: HashMap<&str, usize> = manifest
+        .tensors
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.as_str(), i))
+        .collect();
     // Decide what is audited before reading any value, so the level is fixed in advance.
     let mut rows = Vec::new();
     let mut work = Vec::new();
-    for (order, t) in checkpoint.tensors().iter().enumerate() {
+    for (index, t) in checkpoint.tensors().iter().enumerate() {
         let name = t.info.name();
+        let order = position
+            .get(name)
+            .copied()
+            .unwrap_or(manifest.tensors.len() + index);
         let skip = |reason: String| TensorRow {
             name: name.to_string(),
             scheme: entries.get(name).map(|e| e.scheme.to_string()),
@@ -156,7 +167,7 @@ pub fn audit_checkpoint(
                 variance_ratio: None,
                 p_value: None,
                 checks: Vec::new(),
-                order: checkpoint.tensors().len() + i,
+                order: i,
             });
         }
     }
@@ -635,7 +646,7 @@ pub fn manifest(args: &ManifestArgs) -> anyhow::Result<Outcome> {
     let mut out = String::new();
     let mut unfit = Vec::new();
     for r in &rows {
-        let (Some(c), None) = (r.candidates.first(), &r.skipped) else {
+        let (Some(c), None) = (simplest_fit(&r.candidates), &r.skipped) else {
             continue;
         };
         let tensor_layout = layout.clone();
@@ -694,6 +705,26 @@ pub fn manifest(args: &ManifestArgs) -> anyhow::Result<Outcome> {
         );
     }
     Ok(Outcome::success(out))
+}
+
+/// The candidate to write: the best, unless it is a fitted family and a fitted family with
+/// fewer parameters also fits (p ≥ [`PLAUSIBLE`]): a fitted `normal` rather than a fitted
+/// `trunc_normal` whose bounds sit at the sample's extremes.
+fn simplest_fit(candidates: &[Candidate]) -> Option<&Candidate> {
+    let best = candidates.first()?;
+    if !best.origin.starts_with("fitted") {
+        return Some(best);
+    }
+    let parameters = |law: &initspec::Law| match law {
+        initspec::Law::Constant(_) => 1,
+        initspec::Law::TruncatedNormal(_) => 4,
+        _ => 2,
+    };
+    candidates
+        .iter()
+        .filter(|c| c.origin.starts_with("fitted") && c.p_value >= PLAUSIBLE)
+        .min_by_key(|c| parameters(&c.law_value))
+        .or(Some(best))
 }
 
 /// `scheme` (a base law with fitted parameters) with its numbers rounded to the fewest

@@ -760,3 +760,59 @@ fn a_copy_inside_one_file_fails_the_audit_of_either_tensor() {
         "normal(std=0.02)",
     ]);
 }
+
+/// The tiny transformers checkpoints (`tests/fixtures/transformers/`, made by
+/// `make_transformers_fixtures.py` with transformers' own `_init_weights`).
+fn transformers_fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/transformers")
+        .join(name)
+}
+
+#[test]
+fn transformers_checkpoints_pass_their_init_manifests() {
+    // α = 1e-3 for each whole checkpoint (the default); 28, 42 and 21 tensors, sharded.
+    for model in ["gpt2", "bert", "llama"] {
+        let dir = transformers_fixture(model);
+        let manifest = transformers_fixture(&format!("{model}.toml"));
+        let text = ok(&[
+            "audit",
+            dir.to_str().unwrap(),
+            "--manifest",
+            manifest.to_str().unwrap(),
+        ]);
+        assert!(
+            text.contains("0 cross-tensor finding(s)"),
+            "{model}: {text}"
+        );
+    }
+    // Negative control: GPT-2's residual projections claimed as plain N(0, 0.02²), the naive
+    // reading of "every weight is normal(std=0.02)": the four c_proj weights fail.
+    let scratch = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(transformers_fixture("gpt2.toml")).unwrap();
+    let naive = text.replace("scaled_normal(n_layer=2, std=0.02)", "normal(std=0.02)");
+    assert_ne!(naive, text);
+    let naive = write_manifest(scratch.path(), &naive, "naive.toml");
+    let dir = transformers_fixture("gpt2");
+    let out = initspec(&[
+        "audit",
+        dir.to_str().unwrap(),
+        "--manifest",
+        naive.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let failed: Vec<&str> = v["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["verdict"] == "fail")
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed.len(), 4, "{failed:?}");
+    assert!(
+        failed.iter().all(|n| n.ends_with("c_proj.weight")),
+        "{failed:?}"
+    );
+}
