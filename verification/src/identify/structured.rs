@@ -18,7 +18,7 @@ use initspec::grammar::format_number;
 use initspec::{Law, Layout, Scheme};
 
 use crate::identify::{Candidate, variance_ratio};
-use crate::sample::Sample;
+use crate::sample::{Sample, Stored, with_slice};
 use crate::storage::Storage;
 use crate::structured::check_structured;
 
@@ -27,20 +27,25 @@ use crate::structured::check_structured;
 pub const MAX_ORTHOGONALITY_WORK: f64 = 68_719_476_736.0;
 
 /// The structured candidates for `values` (a tensor of `shape`), each checked at level 1e-3.
+///
+/// The signatures are read from the values in their own width; the values are widened to
+/// `f64` only when a candidate is proposed (its checks need the whole tensor in place).
 pub fn structured_candidates(sample: &Sample<'_>) -> Vec<Candidate> {
-    let Sample {
-        values,
-        shape,
-        ref layout,
-        groups,
-        storage,
-    } = *sample;
-    if values.is_empty() || values.iter().any(|x| !x.is_finite()) {
+    with_slice!(sample.values(), v => candidates_of(v, sample))
+}
+
+fn candidates_of<T: Stored>(values: &[T], sample: &Sample<'_>) -> Vec<Candidate> {
+    let (shape, layout) = (sample.shape(), sample.layout());
+    let (groups, storage) = (sample.groups(), sample.storage());
+    if values.is_empty() || values.iter().any(|x| !x.to_f64().is_finite()) {
         return Vec::new();
     }
     let mut schemes: Vec<(String, &'static str)> = Vec::new();
-    let zero_one = values.iter().all(|&x| x == 0.0 || x == 1.0);
-    if zero_one && values.contains(&1.0) {
+    let zero_one = values.iter().all(|x| {
+        let x = x.to_f64();
+        x == 0.0 || x == 1.0
+    });
+    if zero_one && values.iter().any(|x| x.to_f64() == 1.0) {
         match shape.len() {
             2 => schemes.push(("eye".into(), "named structured scheme")),
             3..=5 => {
@@ -71,6 +76,11 @@ pub fn structured_candidates(sample: &Sample<'_>) -> Vec<Candidate> {
             "sparse (sparsity from the zero count; p-value optimistic: std estimated)",
         ));
     }
+    if schemes.is_empty() {
+        return Vec::new();
+    }
+    let values: Vec<f64> = values.iter().map(|x| x.to_f64()).collect();
+    let values = values.as_slice();
     schemes
         .into_iter()
         .filter_map(|(text, origin)| {
@@ -97,12 +107,15 @@ pub fn structured_candidates(sample: &Sample<'_>) -> Vec<Candidate> {
 }
 
 /// Whether `values` are exactly `dirac(groups)` on `shape` (out-in).
-fn dirac_fits(values: &[f64], shape: &[usize], groups: usize) -> bool {
+fn dirac_fits<T: Stored>(values: &[T], shape: &[usize], groups: usize) -> bool {
     let Ok(Law::Dirac(d)) = Scheme::dirac(groups).and_then(|s| s.resolve(shape, &Layout::OutIn, 1))
     else {
         return false;
     };
-    values.iter().enumerate().all(|(i, &x)| x == d.value(i))
+    values
+        .iter()
+        .enumerate()
+        .all(|(i, x)| x.to_f64() == d.value(i))
 }
 
 /// The gains of `Nonlinearity::gain` worth recognising: 1, √2 (ReLU), 5/3 (tanh), 3/4 (SELU),
@@ -144,8 +157,8 @@ fn gain_text(scheme: &str, gain: f64, storage: Storage) -> Option<String> {
     })
 }
 
-fn orthogonal_candidate(
-    values: &[f64],
+fn orthogonal_candidate<T: Stored>(
+    values: &[T],
     shape: &[usize],
     layout: &Layout,
     storage: Storage,
@@ -159,12 +172,18 @@ fn orthogonal_candidate(
     if short == 0 || (short as f64).powi(2) * long as f64 > MAX_ORTHOGONALITY_WORK {
         return None;
     }
-    let sum_squares: f64 = values.iter().map(|x| x * x).sum();
+    let sum_squares: f64 = values
+        .iter()
+        .map(|x| {
+            let x = x.to_f64();
+            x * x
+        })
+        .sum();
     gain_text("orthogonal", (sum_squares / short as f64).sqrt(), storage)
 }
 
-fn delta_candidate(
-    values: &[f64],
+fn delta_candidate<T: Stored>(
+    values: &[T],
     shape: &[usize],
     layout: &Layout,
     storage: Storage,
@@ -190,17 +209,25 @@ fn delta_candidate(
     )
 }
 
-fn sparse_candidate(values: &[f64], shape: &[usize]) -> Option<String> {
+fn sparse_candidate<T: Stored>(values: &[T], shape: &[usize]) -> Option<String> {
     let [rows, cols] = *shape else { return None };
     if rows == 0 || cols == 0 {
         return None;
     }
-    let zeros = |c: usize| (0..rows).filter(|&r| values[r * cols + c] == 0.0).count();
+    let zeros = |c: usize| {
+        (0..rows)
+            .filter(|&r| values[r * cols + c].to_f64() == 0.0)
+            .count()
+    };
     let z = zeros(0);
     if z == 0 || z == rows || (1..cols).any(|c| zeros(c) != z) {
         return None;
     }
-    let non_zeros: Vec<f64> = values.iter().copied().filter(|&x| x != 0.0).collect();
+    let non_zeros: Vec<f64> = values
+        .iter()
+        .map(|x| x.to_f64())
+        .filter(|&x| x != 0.0)
+        .collect();
     let std = (non_zeros.iter().map(|x| x * x).sum::<f64>() / non_zeros.len() as f64).sqrt();
     // ⌈sparsity·rows⌉ must give back z: z/rows can round up past z (0.3·10 = 3.0000000000000004).
     let mut sparsity = z as f64 / rows as f64;
