@@ -64,18 +64,32 @@ struct Lattice {
 }
 
 /// The scalar checks of one sample against one law, accumulated run by run.
+///
+/// Stage A of a block runs while stage B of the block before it runs (`rayon::join`), so
+/// the sequential sums overlap the parallel distribution-function evaluations.
 #[derive(Debug, Clone)]
 pub(crate) struct Battery<'l> {
     law: &'l Law,
     storage: Storage,
+    /// A constant law's value rounded to the storage.
+    constant: Option<f64>,
+    sums: Sums,
+    /// The block whose stage A is done and whose stage B is not.
+    pending: Vec<Run>,
+    pending_stage: Vec<PerRun>,
+    spare_stage: Vec<PerRun>,
+}
+
+/// Everything stage B accumulates, in sorted order.
+#[derive(Debug, Clone)]
+struct Sums {
     n: usize,
     seen: usize,
     /// The support, rounded to the storage.
     low: f64,
     high: f64,
     outside: u64,
-    /// A constant law's value rounded to the storage, and the count of other values.
-    constant: Option<f64>,
+    /// Values that differ from a constant law's value.
     differ: u64,
     mean: f64,
     moments: MomentSums,
@@ -84,7 +98,6 @@ pub(crate) struct Battery<'l> {
     bins: [u64; CHI2_BINS],
     chi2_nan: bool,
     lattice: Option<Lattice>,
-    stage: Vec<PerRun>,
 }
 
 impl<'l> Battery<'l> {
@@ -107,21 +120,25 @@ impl<'l> Battery<'l> {
         Battery {
             law,
             storage,
-            n,
-            seen: 0,
-            low: storage.round(support.low),
-            high: storage.round(support.high),
-            outside: 0,
             constant,
-            differ: 0,
-            mean: law.mean(),
-            moments: MomentSums::default(),
-            ks: KsRunning::new(n),
-            ad: AdRunning::new(n),
-            bins: [0; CHI2_BINS],
-            chi2_nan: false,
-            lattice,
-            stage: Vec::new(),
+            sums: Sums {
+                n,
+                seen: 0,
+                low: storage.round(support.low),
+                high: storage.round(support.high),
+                outside: 0,
+                differ: 0,
+                mean: law.mean(),
+                moments: MomentSums::default(),
+                ks: KsRunning::new(n),
+                ad: AdRunning::new(n),
+                bins: [0; CHI2_BINS],
+                chi2_nan: false,
+                lattice,
+            },
+            pending: Vec::new(),
+            pending_stage: Vec::new(),
+            spare_stage: Vec::new(),
         }
     }
 
@@ -134,102 +151,57 @@ impl<'l> Battery<'l> {
 
     fn feed_block(&mut self, runs: &[Run]) {
         if let Some(value) = self.constant {
-            for r in runs {
-                self.outside += r.count * u64::from(!(self.low <= r.x && r.x <= self.high));
-                self.differ += r.count * u64::from(r.x != value);
-            }
-            self.seen += runs.iter().map(|r| r.count as usize).sum::<usize>();
+            self.sums.constant_block(runs, value);
             return;
         }
-        self.stage_a(runs);
-        let stage = std::mem::take(&mut self.stage);
-        for (r, a) in runs.iter().zip(&stage) {
-            self.stage_b(r, a);
-        }
-        self.stage = stage;
-    }
-
-    /// F (and S, ln F, ln S) of every run, in parallel for a large block.
-    fn stage_a(&mut self, runs: &[Run]) {
-        let (law, storage, lattice) = (self.law, self.storage, self.lattice.is_some());
-        let one = |r: &Run| -> PerRun {
-            if lattice {
-                let (low, high) = storage.cell(r.x);
-                PerRun {
-                    u: law.cdf(high),
-                    u_left: law.cdf(low),
-                    logs: None,
-                }
-            } else {
-                let u = law.cdf(r.x);
-                PerRun {
-                    u,
-                    u_left: u,
-                    logs: AdRunning::logs(u, law.sf(r.x)),
-                }
-            }
-        };
-        self.stage.clear();
-        self.stage.resize(runs.len(), PerRun::default());
+        let (law, storage) = (self.law, self.storage);
+        let lattice = self.sums.lattice.is_some();
+        let (sums, pending, pending_stage) = (&mut self.sums, &self.pending, &self.pending_stage);
+        let spare = &mut self.spare_stage;
         if runs.len() >= PARALLEL_RUNS {
-            self.stage
-                .par_chunks_mut(TASK_RUNS)
-                .zip(runs.par_chunks(TASK_RUNS))
-                .for_each(|(out, runs)| {
-                    for (o, r) in out.iter_mut().zip(runs) {
-                        *o = one(r);
-                    }
-                });
+            rayon::join(
+                || stage_a(law, storage, lattice, runs, spare),
+                || sums.stage_b(pending, pending_stage),
+            );
         } else {
-            for (o, r) in self.stage.iter_mut().zip(runs) {
-                *o = one(r);
-            }
+            sums.stage_b(pending, pending_stage);
+            stage_a(law, storage, lattice, runs, spare);
         }
+        std::mem::swap(&mut self.pending_stage, &mut self.spare_stage);
+        self.pending.clear();
+        self.pending.extend_from_slice(runs);
     }
 
-    /// The order-dependent sums, one run at a time.
-    fn stage_b(&mut self, r: &Run, a: &PerRun) {
-        let count = r.count as usize;
-        let first = self.seen;
-        self.outside += r.count * u64::from(!(self.low <= r.x && r.x <= self.high));
-        if let Some(lattice) = &mut self.lattice {
-            lattice.add(r.x, a.u, a.u_left, first, count);
-        } else {
-            self.ks.add(a.u, first, count);
-            if a.u.is_nan() {
-                self.chi2_nan = true;
-            } else {
-                self.bins[equiprobable_bin(a.u, CHI2_BINS)] += r.count;
-            }
-            self.ad.add(a.logs, first, count);
-        }
-        for _ in 0..count {
-            self.moments.add(r.x, self.mean);
-        }
-        self.seen += count;
+    /// Finishes stage B of the last block.
+    fn drain(&mut self) {
+        self.sums.stage_b(&self.pending, &self.pending_stage);
+        self.pending.clear();
+        self.pending_stage.clear();
     }
 
     /// m₂ = (1/n) Σ (x − μ)² about the law's mean, over the values fed (sorted order).
-    pub(crate) fn second_moment(&self) -> f64 {
-        self.moments.second_moment(self.n)
+    pub(crate) fn second_moment(&mut self) -> f64 {
+        self.drain();
+        self.sums.moments.second_moment(self.sums.n)
     }
 
     /// The checks and the verdict at family-wise level `alpha`, as [`crate::check`] lists
     /// them.
     pub(crate) fn verdict(mut self, alpha: f64) -> Verdict {
-        let n = self.n;
+        self.drain();
+        let n = self.sums.n;
         let mut checks = vec![exact("finite", 0, "all finite".to_string())];
-        let outside = self.outside as usize;
+        let outside = self.sums.outside as usize;
         checks.push(exact(
             "support",
             outside,
             format!(
                 "{outside} of {n} values outside [{}, {}]",
-                self.low, self.high
+                self.sums.low, self.sums.high
             ),
         ));
         if let Some(value) = self.constant {
-            let wrong = self.differ as usize;
+            let wrong = self.sums.differ as usize;
             checks.push(exact(
                 "exact",
                 wrong,
@@ -238,10 +210,10 @@ impl<'l> Battery<'l> {
             return finish(checks, alpha, n);
         }
         let law = self.law;
-        let lattice = self.lattice.take().map(Lattice::close);
+        let lattice = self.sums.lattice.take().map(Lattice::close);
         let ks = match &lattice {
             Some(l) => l.ks.statistic(),
-            None => self.ks.statistic(),
+            None => self.sums.ks.statistic(),
         };
         let (statistic, p_value) = (ks.d, ks_sf(n, ks.d));
         checks.push(statistical(
@@ -258,7 +230,7 @@ impl<'l> Battery<'l> {
             ),
         ));
         if lattice.is_none() {
-            let ad = self.ad.test();
+            let ad = self.sums.ad.test();
             checks.push(statistical(
                 "anderson_darling",
                 ad.statistic,
@@ -268,9 +240,9 @@ impl<'l> Battery<'l> {
         }
         let chi2 = match &lattice {
             Some(l) => lattice_chi_square(law, &l.edges, &l.below, n),
-            None if self.chi2_nan => None,
+            None if self.sums.chi2_nan => None,
             None => {
-                let c = chi_square_of_counts(&self.bins, n);
+                let c = chi_square_of_counts(&self.sums.bins, n);
                 Some((c.statistic, c.p_value, c.bins))
             }
         };
@@ -283,7 +255,7 @@ impl<'l> Battery<'l> {
             ));
         }
         let (mean, variance) = (law.mean(), law.variance());
-        if let Ok(m) = mean_test_of(&self.moments, n, mean, variance) {
+        if let Ok(m) = mean_test_of(&self.sums.moments, n, mean, variance) {
             checks.push(statistical(
                 "mean",
                 m.statistic,
@@ -313,6 +285,101 @@ impl<'l> Battery<'l> {
             ));
         }
         finish(checks, alpha, n)
+    }
+}
+
+/// F (and S, ln F, ln S) of every run into `stage`, in parallel for a large block.
+fn stage_a(law: &Law, storage: Storage, lattice: bool, runs: &[Run], stage: &mut Vec<PerRun>) {
+    let one = |r: &Run| -> PerRun {
+        if lattice {
+            let (low, high) = storage.cell(r.x);
+            PerRun {
+                u: law.cdf(high),
+                u_left: law.cdf(low),
+                logs: None,
+            }
+        } else {
+            let u = law.cdf(r.x);
+            PerRun {
+                u,
+                u_left: u,
+                logs: AdRunning::logs(u, law.sf(r.x)),
+            }
+        }
+    };
+    stage.clear();
+    stage.resize(runs.len(), PerRun::default());
+    if runs.len() >= PARALLEL_RUNS {
+        stage
+            .par_chunks_mut(TASK_RUNS)
+            .zip(runs.par_chunks(TASK_RUNS))
+            .for_each(|(out, runs)| {
+                for (o, r) in out.iter_mut().zip(runs) {
+                    *o = one(r);
+                }
+            });
+    } else {
+        for (o, r) in stage.iter_mut().zip(runs) {
+            *o = one(r);
+        }
+    }
+}
+
+impl Sums {
+    /// The support and exact counts of a block, against a constant law's `value`.
+    fn constant_block(&mut self, runs: &[Run], value: f64) {
+        for r in runs {
+            self.outside += r.count * u64::from(!(self.low <= r.x && r.x <= self.high));
+            self.differ += r.count * u64::from(r.x != value);
+            self.seen += r.count as usize;
+        }
+    }
+
+    /// The order-dependent sums of a block whose stage A gave `stage`.
+    ///
+    /// The running values are copied into locals for the loop (so they live in registers,
+    /// not in memory that each step would store and reload); the χ² counts are merged per
+    /// bin change (consecutive runs mostly share a bin).
+    fn stage_b(&mut self, runs: &[Run], stage: &[PerRun]) {
+        if let Some(lattice) = &mut self.lattice {
+            for (r, a) in runs.iter().zip(stage) {
+                let count = r.count as usize;
+                self.outside += r.count * u64::from(!(self.low <= r.x && r.x <= self.high));
+                lattice.add(r.x, a.u, a.u_left, self.seen, count);
+                for _ in 0..count {
+                    self.moments.add(r.x, self.mean);
+                }
+                self.seen += count;
+            }
+            return;
+        }
+        let (low, high, mean) = (self.low, self.high, self.mean);
+        let (mut seen, mut outside) = (self.seen, self.outside);
+        let (mut ks, mut ad, mut moments) = (self.ks, self.ad, self.moments);
+        let (mut bin, mut in_bin, mut chi2_nan) = (0usize, 0u64, self.chi2_nan);
+        for (r, a) in runs.iter().zip(stage) {
+            let count = r.count as usize;
+            outside += r.count * u64::from(!(low <= r.x && r.x <= high));
+            ks.add(a.u, seen, count);
+            if a.u.is_nan() {
+                chi2_nan = true;
+            } else {
+                let b = equiprobable_bin(a.u, CHI2_BINS);
+                if b != bin {
+                    self.bins[bin] += in_bin;
+                    (bin, in_bin) = (b, 0);
+                }
+                in_bin += r.count;
+            }
+            ad.add(a.logs, seen, count);
+            for _ in 0..count {
+                moments.add(r.x, mean);
+            }
+            seen += count;
+        }
+        self.bins[bin] += in_bin;
+        (self.seen, self.outside, self.chi2_nan) = (seen, outside, chi2_nan);
+        (self.ks, self.ad, self.moments) = (ks, ad, moments);
     }
 }
 

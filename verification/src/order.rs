@@ -51,7 +51,7 @@
 use half::{bf16, f16};
 use rayon::prelude::*;
 
-use crate::sample::Stored;
+use crate::sample::{Stored, Values, with_slice};
 
 /// A distinct value of the sample and how many times it occurs.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -63,7 +63,7 @@ pub(crate) struct Run {
 }
 
 /// The number of runs handed to the sink at a time.
-pub(crate) const RUN_BLOCK: usize = 1 << 16;
+pub(crate) const RUN_BLOCK: usize = 1 << 13;
 
 /// Samples of at most this many values are ordered by copying and sorting their keys.
 pub const SMALL_SAMPLE: usize = 1 << 15;
@@ -159,8 +159,8 @@ sort_key!(f16, u16, i16, f16::to_bits, f16::from_bits, f16::INFINITY);
 /// counts the non-finite values; [`Order::for_each_block`] then emits the runs.
 pub(crate) struct Order<'a, T: SortKey> {
     values: &'a [T],
-    /// The root histogram of the top 16 key bits (empty for a small sample).
-    root: Vec<u64>,
+    /// The root histogram of the top 16 key bits (`None` for a small sample).
+    root: Option<Counts>,
     non_finite: usize,
 }
 
@@ -172,20 +172,21 @@ impl<'a, T: SortKey> Order<'a, T> {
             let non_finite = values.iter().filter(|x| !x.to_f64().is_finite()).count();
             return Order {
                 values,
-                root: Vec::new(),
+                root: None,
                 non_finite,
             };
         }
         let shift = T::Key::BITS - DIGIT_BITS;
         let root = histogram::<T>(values, 0, u64::MAX, shift);
+        let total = &root.total;
         let digit = |k: T::Key| (k.to_u64() >> shift) as usize;
         // ±∞ keys end or start a digit, so the non-finite keys fill whole digits.
         let low = digit(T::neg_infinity_key());
         let high = digit(T::infinity_key());
-        let non_finite = root[..=low].iter().chain(&root[high..]).sum::<u64>() as usize;
+        let non_finite = total[..=low].iter().chain(&total[high..]).sum::<u64>() as usize;
         Order {
             values,
-            root,
+            root: Some(root),
             non_finite,
         }
     }
@@ -199,23 +200,39 @@ impl<'a, T: SortKey> Order<'a, T> {
     /// most [`RUN_BLOCK`] runs.
     pub(crate) fn for_each_block(self, sink: &mut dyn FnMut(&[Run])) {
         let mut out = Emitter::new(sink);
-        if self.root.is_empty() {
+        if let Some(root) = &self.root {
+            let size = std::mem::size_of::<T::Key>();
+            let level = Level {
+                values: self.values,
+                window_bytes: (self.values.len() * size / 4).max(MIN_WINDOW_BYTES),
+            };
+            let shift = T::Key::BITS - DIGIT_BITS;
+            level.runs(0, shift, root, &mut out);
+        } else {
             let mut keys: Vec<T::Key> = self.values.iter().map(|x| x.key()).collect();
             keys.sort_unstable();
             out.keys::<T>(&keys);
-        } else {
-            let size = std::mem::size_of::<T::Key>();
-            let bytes = (self.values.len() * size / 4).max(MIN_WINDOW_BYTES);
-            let capacity = (bytes / size).max(1);
-            let shift = T::Key::BITS - DIGIT_BITS;
-            let level = Level {
-                values: self.values,
-                capacity,
-            };
-            level.runs(0, shift, &self.root, &mut out);
         }
         out.flush();
     }
+}
+
+/// Calls `visit(x, k)` for every distinct value x of `values` (as `f64`, exactly; values
+/// with different bits are distinct, so −0 and +0 are two values, and NaNs of different
+/// payloads too) with its multiplicity k, in ascending total order (`f64::total_cmp`),
+/// without copying or widening the values (memory as the [module docs](self) say).
+///
+/// # Example
+/// ```
+/// use initspec_verify::order::for_each_run;
+/// let mut runs = Vec::new();
+/// for_each_run(&[3.0f32, -1.0, 3.0, 0.0, -0.0], |x, k| runs.push((x, k)));
+/// assert_eq!(runs, vec![(-1.0, 1), (-0.0, 1), (0.0, 1), (3.0, 2)]);
+/// assert!(runs[1].0.is_sign_negative());
+/// ```
+pub fn for_each_run<'a>(values: impl Into<Values<'a>>, mut visit: impl FnMut(f64, u64)) {
+    let mut sink = |block: &[Run]| block.iter().for_each(|r| visit(r.x, r.count));
+    with_slice!(values.into(), v => Order::new(v).for_each_block(&mut sink));
 }
 
 /// The runs of a sorted `f64` slice (equal bits form a run), in order.
@@ -253,14 +270,22 @@ impl<'s> Emitter<'s> {
 
     /// The runs of sorted keys.
     fn keys<T: SortKey>(&mut self, keys: &[T::Key]) {
+        self.keys_from::<T, T::Key>(keys, 0);
+    }
+
+    /// The runs of the sorted keys `base + s` for `s` in `stored`.
+    fn keys_from<T: SortKey, S: Key>(&mut self, stored: &[S], base: u64) {
         let mut i = 0;
-        while i < keys.len() {
-            let k = keys[i];
+        while i < stored.len() {
+            let k = stored[i];
             let mut j = i + 1;
-            while j < keys.len() && keys[j] == k {
+            while j < stored.len() && stored[j] == k {
                 j += 1;
             }
-            self.push(T::value(k), (j - i) as u64);
+            self.push(
+                T::value(T::Key::from_u64(base + k.to_u64())),
+                (j - i) as u64,
+            );
             i = j;
         }
     }
@@ -273,60 +298,84 @@ impl<'s> Emitter<'s> {
     }
 }
 
+/// A digit histogram: in total, and per part of the values (the parts of [`parts`]).
+struct Counts {
+    total: Vec<u64>,
+    parts: Vec<Vec<u64>>,
+}
+
+/// The values split into the fixed parts that are counted and gathered in parallel: one per
+/// rayon thread, at most 8 (the results do not depend on the split).
+fn parts<T>(values: &[T]) -> std::slice::Chunks<'_, T> {
+    let parts = rayon::current_num_threads().clamp(1, 8);
+    values.chunks(values.len().div_ceil(parts).max(1))
+}
+
 /// The histogram of `(k − lo) >> shift` over the keys `k` in `[lo, hi]` (as `u64`), counted
-/// in parallel over fixed chunks of the values.
-fn histogram<T: SortKey>(values: &[T], lo: u64, hi: u64, shift: u32) -> Vec<u64> {
+/// in parallel, one histogram per part of the values.
+fn histogram<T: SortKey>(values: &[T], lo: u64, hi: u64, shift: u32) -> Counts {
     let span = hi - lo;
-    let count = |h: &mut Vec<u64>, chunk: &[T]| {
-        for x in chunk {
+    let count = |chunk: &[T]| {
+        let mut h = vec![0u64; DIGITS + SPARE];
+        for (i, x) in chunk.iter().enumerate() {
             let d = x.key().to_u64().wrapping_sub(lo);
             let inside = d <= span;
-            // Out-of-range keys add 0 to entry 0: no branch to mispredict.
-            let index = if inside { (d >> shift) as usize } else { 0 };
+            // An out-of-range key adds 0 to one of the spare entries past the digits, taken
+            // in turn: no branch to mispredict, and no chain of increments of one entry.
+            let index = if inside {
+                (d >> shift) as usize
+            } else {
+                DIGITS + (i & (SPARE - 1))
+            };
             h[index] += u64::from(inside);
         }
+        h.truncate(DIGITS);
+        h
     };
-    let chunk = (values.len() / (4 * rayon::current_num_threads())).max(1 << 16);
-    values
-        .par_chunks(chunk)
-        .fold(
-            || vec![0u64; DIGITS],
-            |mut h, c| {
-                count(&mut h, c);
-                h
-            },
-        )
-        .reduce(
-            || vec![0u64; DIGITS],
-            |mut a, b| {
-                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
-                a
-            },
-        )
+    let parts: Vec<Vec<u64>> = parts(values)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(count)
+        .collect();
+    let mut total = vec![0u64; DIGITS];
+    for h in &parts {
+        total.iter_mut().zip(h).for_each(|(t, c)| *t += c);
+    }
+    Counts { total, parts }
 }
+
+/// Spare entries that out-of-range keys are sent to in turn (a power of two).
+const SPARE: usize = 8;
 
 /// One sample's recursion over key ranges.
 struct Level<'a, T: SortKey> {
     values: &'a [T],
-    /// Keys one window may hold.
-    capacity: usize,
+    /// Bytes of keys one window may hold.
+    window_bytes: usize,
 }
 
 impl<T: SortKey> Level<'_, T> {
     /// The runs of the keys in `[lo, lo + 2^(shift+16) − 1]`, whose histogram of digits
     /// `(k − lo) >> shift` is `counts`.
-    fn runs(&self, lo: u64, shift: u32, counts: &[u64], out: &mut Emitter<'_>) {
+    fn runs(&self, lo: u64, shift: u32, counts: &Counts, out: &mut Emitter<'_>) {
         if shift == 0 {
-            for (d, &c) in counts.iter().enumerate() {
+            for (d, &c) in counts.total.iter().enumerate() {
                 if c > 0 {
                     out.push(T::value(T::Key::from_u64(lo + d as u64)), c);
                 }
             }
             return;
         }
-        let dense = (self.capacity / 4).max(1) as u64;
+        // Below a digit of shift 16 only 16 key bits remain: a window stores those.
+        let key_bytes = if shift == DIGIT_BITS {
+            2
+        } else {
+            std::mem::size_of::<T::Key>()
+        };
+        let capacity = (self.window_bytes / key_bytes).max(1) as u64;
+        let dense = (capacity / 4).max(1);
         let mut window: Option<(usize, usize, u64)> = None; // first digit, last digit, keys
-        for (d, &c) in counts.iter().enumerate() {
+        for (d, &c) in counts.total.iter().enumerate() {
             if c == 0 {
                 continue;
             }
@@ -342,9 +391,7 @@ impl<T: SortKey> Level<'_, T> {
                 continue;
             }
             window = match window {
-                Some((first, _, keys)) if keys + c <= self.capacity as u64 => {
-                    Some((first, d, keys + c))
-                }
+                Some((first, _, keys)) if keys + c <= capacity => Some((first, d, keys + c)),
                 Some((first, last, _)) => {
                     self.window(lo, shift, first, last, counts, out);
                     Some((d, d, c))
@@ -358,59 +405,140 @@ impl<T: SortKey> Level<'_, T> {
     }
 
     /// Gathers the keys of digits `first..=last`, sorts each digit's keys and emits their
-    /// runs.
+    /// runs: the low 16 bits of each key when the digit's shift is 16, else the whole key.
     fn window(
         &self,
         lo: u64,
         shift: u32,
         first: usize,
         last: usize,
-        counts: &[u64],
+        counts: &Counts,
         out: &mut Emitter<'_>,
     ) {
-        let digits = &counts[first..=last];
+        if shift == DIGIT_BITS {
+            self.window_of::<u16>(lo, shift, first, last, counts, out);
+        } else {
+            self.window_of::<T::Key>(lo, shift, first, last, counts, out);
+        }
+    }
+
+    /// [`Level::window`] storing the keys as `S`: a key k of digit d is stored as
+    /// `k − base(d)` with `base(d) = 0` for full keys, `lo + (d << 16)` for 16-bit ones.
+    ///
+    /// Each part of the values is gathered by its own thread into its own slice of every
+    /// digit's place (a digit's keys from part 0, then part 1, ...), with offsets from the
+    /// part's histogram.
+    fn window_of<S: Key>(
+        &self,
+        lo: u64,
+        shift: u32,
+        first: usize,
+        last: usize,
+        counts: &Counts,
+        out: &mut Emitter<'_>,
+    ) {
+        let digits = &counts.total[first..=last];
         let total: usize = digits.iter().sum::<u64>() as usize;
-        // Offsets of each digit's keys; the extra entry is the dummy slot (index `total`)
-        // that out-of-window keys are written to without a branch.
-        let mut next: Vec<usize> = Vec::with_capacity(digits.len() + 1);
-        let mut at = 0usize;
-        for &c in digits {
-            next.push(at);
-            at += c as usize;
+        let mut buffer = vec![S::default(); total];
+        // The destination of every (part, digit), cut from the buffer digit by digit.
+        let mut places: Vec<Vec<&mut [S]>> = counts
+            .parts
+            .iter()
+            .map(|_| Vec::with_capacity(digits.len()))
+            .collect();
+        let mut rest = buffer.as_mut_slice();
+        for d in first..=last {
+            for (part, place) in counts.parts.iter().zip(places.iter_mut()) {
+                let (mine, tail) = rest.split_at_mut(part[d] as usize);
+                place.push(mine);
+                rest = tail;
+            }
         }
-        next.push(total);
-        let dummy = digits.len();
-        let mut buffer = vec![T::Key::default(); total + 1];
         let window_lo = lo + ((first as u64) << shift);
-        let span = ((digits.len() as u64) << shift) - 1;
-        for x in self.values {
-            let key = x.key();
-            let d = key.to_u64().wrapping_sub(window_lo);
-            let inside = d <= span;
-            let slot = if inside { (d >> shift) as usize } else { dummy };
-            let at = next[slot];
-            buffer[at] = key;
-            next[slot] = at + usize::from(inside);
-        }
-        buffer.truncate(total);
-        // Sort each digit's keys, in parallel over groups of digits.
-        let mut parts: Vec<&mut [T::Key]> = Vec::with_capacity(digits.len());
+        let span = ((digits.len() as u64) << shift).wrapping_sub(1);
+        parts(self.values)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .zip(places)
+            .for_each(|(values, mut place)| gather(values, &mut place, window_lo, span, shift));
+        // Sort each digit's keys, in parallel over the digits.
+        let mut digit_keys: Vec<&mut [S]> = Vec::with_capacity(digits.len());
         let mut rest = buffer.as_mut_slice();
         for &c in digits {
-            let (part, tail) = rest.split_at_mut(c as usize);
-            if part.len() > 1 {
-                parts.push(part);
+            let (keys, tail) = rest.split_at_mut(c as usize);
+            if keys.len() > 1 {
+                digit_keys.push(keys);
             }
             rest = tail;
         }
-        let low_bits_only = shift <= DIGIT_BITS;
-        parts
+        let low_bits_only = shift == DIGIT_BITS;
+        digit_keys
             .into_par_iter()
             .with_min_len(16)
             .for_each_init(Vec::new, |scratch, part| {
                 sort_digit(part, scratch, low_bits_only)
             });
-        out.keys::<T>(&buffer);
+        let mut at = 0usize;
+        for (j, &c) in digits.iter().enumerate() {
+            let base = if S::BITS < T::Key::BITS {
+                window_lo + ((j as u64) << shift)
+            } else {
+                0
+            };
+            let part = &buffer[at..at + c as usize];
+            out.keys_from::<T, S>(part, base);
+            at += c as usize;
+        }
+    }
+}
+
+/// Writes the keys of `values` in the window `[window_lo, window_lo + span]` to the places of
+/// their digits `(k − window_lo) >> shift`, in order, each as `S` (its low bits).
+///
+/// Each digit's keys go through a staging line of 64 bytes (in cache) that is copied to
+/// the digit's place when full: one scattered 64-byte write per line instead of a cache and
+/// TLB miss per key. Out-of-window keys are written to spare lines past the digits, taken in
+/// turn, whose fill count never advances: no branch on membership.
+fn gather<T: SortKey, S: Key>(
+    values: &[T],
+    place: &mut [&mut [S]],
+    window_lo: u64,
+    span: u64,
+    shift: u32,
+) {
+    let lanes = (64 / std::mem::size_of::<S>()).max(1);
+    let digits = place.len();
+    let mut stage = vec![S::default(); (digits + SPARE) * lanes];
+    let mut fill = vec![0usize; digits + SPARE];
+    let mut next = vec![0usize; digits];
+    let low_mask = if S::BITS < u64::BITS {
+        (1u64 << S::BITS) - 1
+    } else {
+        u64::MAX
+    };
+    for (i, x) in values.iter().enumerate() {
+        let key = x.key().to_u64();
+        let d = key.wrapping_sub(window_lo);
+        let inside = d <= span;
+        let slot = if inside {
+            (d >> shift) as usize
+        } else {
+            digits + (i & (SPARE - 1))
+        };
+        let f = fill[slot];
+        stage[slot * lanes + f] = S::from_u64(key & low_mask);
+        let f = f + usize::from(inside);
+        if f == lanes {
+            let start = next[slot];
+            place[slot][start..start + lanes].copy_from_slice(&stage[slot * lanes..][..lanes]);
+            next[slot] = start + lanes;
+            fill[slot] = 0;
+        } else {
+            fill[slot] = f;
+        }
+    }
+    for (slot, (&f, &start)) in fill.iter().zip(&next).enumerate() {
+        place[slot][start..start + f].copy_from_slice(&stage[slot * lanes..][..f]);
     }
 }
 

@@ -98,10 +98,12 @@ impl AdRunning {
             return;
         }
         let nf = self.n as f64;
-        for idx in first..first + count {
-            let i = (idx + 1) as f64;
+        // i = idx + 1 counted in f64 (exact below 2⁵³), not converted per value.
+        let mut i = (first + 1) as f64;
+        for _ in 0..count {
             self.sum
                 .add((2.0 * i - 1.0) * ln_u + (2.0 * nf + 1.0 - 2.0 * i) * ln_s);
+            i += 1.0;
         }
     }
 
