@@ -31,6 +31,7 @@ use crate::gof::anderson_darling::AdRunning;
 use crate::gof::chi_square::{chi_square_of_counts, equiprobable_bin};
 use crate::gof::ks::{KsDiscreteRunning, KsRunning, ks_sf};
 use crate::gof::moments::{MomentSums, mean_test_of, variance_test_of};
+use crate::normal_tails::normal_cdf_sf;
 use crate::order::{RUN_BLOCK, Run};
 use crate::storage::Storage;
 
@@ -289,7 +290,13 @@ impl<'l> Battery<'l> {
 }
 
 /// F (and S, ln F, ln S) of every run into `stage`, in parallel for a large block.
+///
+/// A normal law's F and S come from one `erfc` ([`normal_cdf_sf`], the same bits).
 fn stage_a(law: &Law, storage: Storage, lattice: bool, runs: &[Run], stage: &mut Vec<PerRun>) {
+    let normal = match law {
+        Law::Normal(n) => Some((n.mean(), n.std())),
+        _ => None,
+    };
     let one = |r: &Run| -> PerRun {
         if lattice {
             let (low, high) = storage.cell(r.x);
@@ -299,11 +306,14 @@ fn stage_a(law: &Law, storage: Storage, lattice: bool, runs: &[Run], stage: &mut
                 logs: None,
             }
         } else {
-            let u = law.cdf(r.x);
+            let (u, s) = match normal {
+                Some((mean, std)) => normal_cdf_sf(r.x, mean, std),
+                None => (law.cdf(r.x), law.sf(r.x)),
+            };
             PerRun {
                 u,
                 u_left: u,
-                logs: AdRunning::logs(u, law.sf(r.x)),
+                logs: AdRunning::logs(u, s),
             }
         }
     };

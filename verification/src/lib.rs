@@ -30,6 +30,7 @@ pub mod gof;
 pub mod haar;
 pub mod identify;
 pub mod independence;
+mod normal_tails;
 pub mod order;
 pub mod sample;
 pub mod storage;

@@ -99,7 +99,7 @@ impl AdRunning {
         }
         let nf = self.n as f64;
         // i = idx + 1 counted in f64 (exact below 2⁵³), not converted per value.
-        let mut i = (first + 1) as f64;
+        let mut i = (first + 1) as i64 as f64;
         for _ in 0..count {
             self.sum
                 .add((2.0 * i - 1.0) * ln_u + (2.0 * nf + 1.0 - 2.0 * i) * ln_s);

@@ -128,7 +128,9 @@ impl KsRunning {
             return;
         }
         let u = u.clamp(0.0, 1.0);
-        let (last, first) = ((first + count) as f64, first as f64);
+        // Positions are far below 2⁵³: the signed conversion (one instruction) is exact
+        // and equals `as f64` of the unsigned value.
+        let (last, first) = ((first + count) as i64 as f64, first as i64 as f64);
         if last * self.reciprocal - u > self.d_plus - KS_SKIP_MARGIN {
             self.d_plus = self.d_plus.max(last / self.n - u);
         }
