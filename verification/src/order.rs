@@ -1,5 +1,5 @@
 //! The order statistics of a sample without sorting (or copying) it: its distinct values in
-//! ascending total order with their multiplicities ([`Run`]s), produced block by block under
+//! ascending total order with their multiplicities (runs), produced block by block under
 //! a memory budget, from the values in their own width.
 //!
 //! Every order-based check (Kolmogorov–Smirnov, Anderson–Darling, the lattice χ², and the
@@ -20,29 +20,33 @@
 //! # Algorithm (most significant digit first, by key ranges)
 //! ```text
 //! runs(range R of keys, digit shift s):            (the root: every key, s = key bits − 16)
-//!   c[d] = #{ keys k ∈ R : (k − lo(R)) >> s = d },  d < 2¹⁶        one pass over the values
+//!   c[d] = #{ keys k ∈ R : (k − lo(R)) >> s = d },  d < 2¹⁶      one parallel pass, one
+//!                                                               histogram per part of the values
 //!   s = 0:  the digits are the keys: emit (key, c[key]) for every c > 0; done
 //!   else, for the digits in ascending order:
 //!     c[d] > capacity/4:  runs(the keys of digit d, s − 16)           (a dense digit)
 //!     else pack consecutive digits into windows of at most `capacity` keys; per window,
-//!       one pass gathers its keys by digit (counting-sort placement, offsets from c),
-//!       each digit's keys are sorted (in parallel; an LSD radix sort of 2 × 8 bits when
-//!       they differ in their low 16 bits only), and the runs are emitted in order
+//!       one pass gathers its keys by digit (counting-sort placement: each part of the
+//!       values by its own thread into its own slice of each digit's place, through 64-byte
+//!       staging lines), each digit's keys are sorted (in parallel; an LSD radix sort of
+//!       2 × 8 bits when only their low 16 bits differ), and the runs are emitted in order
 //! ```
 //!
+//! Where s = 16 the window stores each key's low 16 bits only (the digit holds the rest).
 //! bf16 and f16 therefore take one pass (a counting sort over 65 536 keys); f32 one pass for
-//! the histogram and one per window (then each digit's keys differ only in 16 bits); f64 a
-//! pass per window and a level per dense digit. Samples of at most [`SMALL_SAMPLE`] values
-//! skip the histograms: their keys are copied and sorted (no 65 536-entry table per call, so
-//! auditing many tiny tensors costs time linear in their count).
+//! the histogram and one per window (two for values spread over many digits); f64 a pass per
+//! window and a level per dense digit. Samples of at most [`SMALL_SAMPLE`] values skip the
+//! histograms: their keys are copied and sorted (no 65 536-entry table per call, so auditing
+//! many tiny tensors costs time linear in their count).
 //!
 //! # Memory
-//! Beyond the values: the window buffer, `min(n, capacity)` keys with
-//! `capacity = max(n·size/4, 2²⁰·size) / size` keys of `size` bytes (the tensor's bytes / 4,
-//! at least 1 MiB) — N bytes for N f32 values; the digit histogram of each open level
-//! (65 536 × 8 bytes, at most 4 levels, plus one per rayon split while counting); the
-//! scratch of the per-digit sorts (at most capacity/4 keys per thread); one block of
-//! [`RUN_BLOCK`] runs (16 bytes each). Nothing is written to the values.
+//! Beyond the values, for n values of `size` bytes: the window, at most
+//! `max(n·size/4, 1 MiB)` bytes (N bytes for N f32 values); per open level (at most 4) one
+//! digit histogram per part (parts = rayon threads, at most 8; 512 KiB each); per part
+//! while gathering, 64 bytes of staging per digit of the window (at most 4 MiB); the scratch
+//! of the per-digit sorts (at most a quarter of the window per thread); and the blocks of
+//! 8 192 runs in flight in [`crate::check`]'s battery (a few hundred KiB). Nothing is
+//! written to the values.
 //!
 //! A counting sort of the 16-bit keys, a parallel gather, std `sort_unstable`, rayon's
 //! `par_sort_unstable`, an LSD radix sort (3 × 11 bits) and an in-place MSD radix sort were

@@ -110,7 +110,7 @@ fn element_storage<T: Stored>(_: &[T]) -> Storage {
 
 /// An element type the checks read in its own width: the four formats of [`Storage`].
 ///
-/// Sealed: implemented for `f64`, `f32`, [`bf16`] and [`f16`] only.
+/// Sealed: implemented for `f64`, `f32`, `half::bf16` and `half::f16` only.
 pub trait Stored: Copy + Send + Sync + sealed::Sealed + 'static {
     /// The format of this type.
     const STORAGE: Storage;
