@@ -475,13 +475,11 @@ impl<T: SortKey> Level<'_, T> {
             }
             rest = tail;
         }
-        let low_bits_only = shift == DIGIT_BITS;
+        // The keys of a digit differ in their low `shift` bits (16 when stored as u16).
         digit_keys
             .into_par_iter()
             .with_min_len(16)
-            .for_each_init(Vec::new, |scratch, part| {
-                sort_digit(part, scratch, low_bits_only)
-            });
+            .for_each_init(Vec::new, |scratch, part| sort_digit(part, scratch, shift));
         let mut at = 0usize;
         for (j, &c) in digits.iter().enumerate() {
             let base = if S::BITS < T::Key::BITS {
@@ -546,13 +544,47 @@ fn gather<T: SortKey, S: Key>(
     }
 }
 
-/// Keys of one digit at or above which the LSD radix sort beats `sort_unstable`.
+/// Keys of one digit at or above which a radix pass beats `sort_unstable`.
 const RADIX_MIN: usize = 256;
 
-/// Sorts the keys of one digit; `low_bits_only`: they differ in their low 16 bits only.
-fn sort_digit<K: Key>(keys: &mut [K], scratch: &mut Vec<K>, low_bits_only: bool) {
-    if !low_bits_only || keys.len() < RADIX_MIN {
+/// Sorts keys that differ in their low `bits` bits only (`bits` a multiple of 16):
+/// `sort_unstable` for a few keys; an LSD radix sort of 2 × 8 bits when `bits` is 16; else
+/// one counting pass on the top 16 of the `bits` (through `scratch`), then each part the
+/// same way on the bits below.
+fn sort_digit<K: Key>(keys: &mut [K], scratch: &mut Vec<K>, bits: u32) {
+    if keys.len() < RADIX_MIN || bits == 0 {
         keys.sort_unstable();
+        return;
+    }
+    if bits > DIGIT_BITS {
+        let shift = bits - DIGIT_BITS;
+        let digit = |k: K| ((k.to_u64() >> shift) & 0xffff) as usize;
+        let mut counts = vec![0usize; DIGITS];
+        for &k in keys.iter() {
+            counts[digit(k)] += 1;
+        }
+        let mut next = Vec::with_capacity(DIGITS);
+        let mut at = 0usize;
+        for &c in &counts {
+            next.push(at);
+            at += c;
+        }
+        scratch.clear();
+        scratch.resize(keys.len(), K::default());
+        for &k in keys.iter() {
+            let d = digit(k);
+            scratch[next[d]] = k;
+            next[d] += 1;
+        }
+        keys.copy_from_slice(scratch);
+        let mut rest = keys;
+        for &c in &counts {
+            let (part, tail) = rest.split_at_mut(c);
+            if part.len() > 1 {
+                sort_digit(part, scratch, shift);
+            }
+            rest = tail;
+        }
         return;
     }
     // LSD radix sort on bits 0..8, then 8..16 (stable passes), through `scratch`.

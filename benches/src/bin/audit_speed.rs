@@ -4,8 +4,10 @@
 //! audit_speed write FILE [LOG2]     a correct N(0, 0.02²) draw of 2^LOG2 f32 values (default
 //!                                   26) by initspec's Sampler (seed 1, name "weight"), shape
 //!                                   [2^⌈LOG2/2⌉, 2^⌊LOG2/2⌋], written as a C-order '<f4' .npy
-//! audit_speed audit FILE            reads the .npy as f32 (its own width, one pass) and audits
-//!                                   it against normal(std=0.02)
+//! audit_speed audit FILE [DTYPE]    reads the .npy as f32 (its own width, one pass) and audits
+//!                                   it against normal(std=0.02); with DTYPE bf16, f16 or f64 the
+//!                                   values are first converted (rounded) to that type, to time
+//!                                   its path (the peak RSS then includes the conversion)
 //! audit_speed identify FILE         reads it and runs identify
 //! audit_speed tiny COUNT...         audits COUNT tensors of shape [4, 4] (f32, xavier_normal)
 //! audit_speed sorts FILE            times the ways of putting the values in order
@@ -19,11 +21,12 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::time::Instant;
 
+use half::{bf16, f16};
 use initspec::{Law, Layout, Sampler, Scheme, Stream};
-use initspec_verify::audit::audit;
+use initspec_verify::audit::{Audit, audit};
 use initspec_verify::identify::identify;
 use initspec_verify::order::for_each_run;
-use initspec_verify::sample::Sample;
+use initspec_verify::sample::{Sample, Values};
 use initspec_verify::storage::Storage;
 use rayon::prelude::*;
 
@@ -167,16 +170,32 @@ fn run_audit(args: &[String]) -> Result<()> {
     let (values, shape) = read_npy(file)?;
     let read_s = start.elapsed().as_secs_f64();
     let scheme: Scheme = SCHEME.parse().map_err(|e: initspec::Error| e.to_string())?;
-    let start = Instant::now();
-    let report = audit(&Sample::new(&values, &shape, Storage::F32), &scheme, 1e-3)
-        .map_err(|e| e.to_string())?;
-    let audit_s = start.elapsed().as_secs_f64();
+    let n = values.len();
+    let bytes = n * 4;
+    let (report, audit_s) = match args.get(1).map(String::as_str) {
+        None | Some("f32") => timed_audit(&values, &shape, Storage::F32, &scheme)?,
+        Some("f64") => {
+            let wide: Vec<f64> = values.iter().map(|&x| f64::from(x)).collect();
+            drop(values);
+            timed_audit(&wide, &shape, Storage::F64, &scheme)?
+        }
+        Some("bf16") => {
+            let narrow: Vec<bf16> = values.iter().map(|&x| bf16::from_f32(x)).collect();
+            drop(values);
+            timed_audit(&narrow, &shape, Storage::BF16, &scheme)?
+        }
+        Some("f16") => {
+            let narrow: Vec<f16> = values.iter().map(|&x| f16::from_f32(x)).collect();
+            drop(values);
+            timed_audit(&narrow, &shape, Storage::F16, &scheme)?
+        }
+        Some(other) => return Err(format!("DTYPE {other:?}: f32, f64, bf16 or f16")),
+    };
     let peak = peak_rss_kib();
     let ks = report.verdict.check("ks");
-    let bytes = values.len() * 4;
     println!(
-        "{{\"command\": \"audit\", \"n\": {}, \"threads\": {}, \"read_s\": {read_s:.4}, \"audit_s\": {audit_s:.4}, \"peak_rss_kib\": {peak}, \"tensor_bytes\": {bytes}, \"peak_over_tensor\": {:.4}, \"pass\": {}, \"ks_d\": {:e}, \"ks_p\": {:e}}}",
-        values.len(),
+        "{{\"command\": \"audit\", \"dtype\": \"{}\", \"n\": {n}, \"threads\": {}, \"read_s\": {read_s:.4}, \"audit_s\": {audit_s:.4}, \"peak_rss_kib\": {peak}, \"tensor_bytes\": {bytes}, \"peak_over_tensor\": {:.4}, \"pass\": {}, \"ks_d\": {:e}, \"ks_p\": {:e}}}",
+        report.dtype,
         rayon::current_num_threads(),
         (peak * 1024) as f64 / bytes as f64,
         report.verdict.pass,
@@ -184,6 +203,19 @@ fn run_audit(args: &[String]) -> Result<()> {
         ks.map_or(f64::NAN, |c| c.p_value),
     );
     Ok(())
+}
+
+/// The audit of `values` against `scheme`, and its seconds.
+fn timed_audit<'a>(
+    values: impl Into<Values<'a>>,
+    shape: &'a [usize],
+    storage: Storage,
+    scheme: &Scheme,
+) -> Result<(Audit, f64)> {
+    let start = Instant::now();
+    let report =
+        audit(&Sample::new(values, shape, storage), scheme, 1e-3).map_err(|e| e.to_string())?;
+    Ok((report, start.elapsed().as_secs_f64()))
 }
 
 fn run_identify(args: &[String]) -> Result<()> {
