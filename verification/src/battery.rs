@@ -381,10 +381,7 @@ impl Sums {
                 }
                 in_bin += r.count;
             }
-            ad.add(a.logs, seen, count);
-            for _ in 0..count {
-                moments.add(r.x, mean);
-            }
+            ad.add_each(a.logs, seen, count, || moments.add(r.x, mean));
             seen += count;
         }
         self.bins[bin] += in_bin;

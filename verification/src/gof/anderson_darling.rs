@@ -90,19 +90,31 @@ impl AdRunning {
     /// The `count` values at sorted positions `first ..` with logarithms `logs`
     /// ([`AdRunning::logs`]; `None` rejects).
     pub(crate) fn add(&mut self, logs: Option<(f64, f64)>, first: usize, count: usize) {
-        let Some((ln_u, ln_s)) = logs else {
+        self.add_each(logs, first, count, || {});
+    }
+
+    /// [`AdRunning::add`], calling `each` once per value in the same loop, so that another
+    /// running sum over the same values interleaves with this one (two dependency chains in
+    /// flight instead of one after the other).
+    pub(crate) fn add_each(
+        &mut self,
+        logs: Option<(f64, f64)>,
+        first: usize,
+        count: usize,
+        mut each: impl FnMut(),
+    ) {
+        let Some((ln_u, ln_s)) = logs.filter(|_| !self.nan) else {
             self.nan = true;
+            (0..count).for_each(|_| each());
             return;
         };
-        if self.nan {
-            return;
-        }
         let nf = self.n as f64;
         // i = idx + 1 counted in f64 (exact below 2⁵³), not converted per value.
         let mut i = (first + 1) as i64 as f64;
         for _ in 0..count {
             self.sum
                 .add((2.0 * i - 1.0) * ln_u + (2.0 * nf + 1.0 - 2.0 * i) * ln_s);
+            each();
             i += 1.0;
         }
     }
