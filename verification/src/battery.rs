@@ -20,7 +20,7 @@
 //!
 //! So the verdict is bit for bit that of the checks on the sorted `f64` sample; only the
 //! work per repeated value and the memory differ. A block holds at most
-//! [`crate::order::RUN_BLOCK`] runs, so stage A needs 40 bytes a run of that block.
+//! [`crate::order::RUN_BLOCK`] runs, so stage A needs 24 bytes a run of that block.
 
 use initspec::Law;
 use rayon::prelude::*;
@@ -39,17 +39,18 @@ use crate::storage::Storage;
 const PARALLEL_RUNS: usize = 4096;
 
 /// Runs per parallel task of stage A.
-const TASK_RUNS: usize = 1024;
+const TASK_RUNS: usize = 2048;
 
 /// What stage A computes per run.
 #[derive(Debug, Clone, Copy, Default)]
 struct PerRun {
     /// F(x) (continuous) or F(m⁺(x)), the CDF at the top of x's cell (lattice).
     u: f64,
-    /// F(m⁻(x)), the CDF at the bottom of x's cell (lattice).
-    u_left: f64,
-    /// `(ln F, ln S)` for Anderson–Darling (continuous).
-    logs: Option<(f64, f64)>,
+    /// ln F for Anderson–Darling, NaN when F or S is NaN (continuous); F(m⁻(x)), the CDF at
+    /// the bottom of x's cell (lattice).
+    v: f64,
+    /// ln S for Anderson–Darling (continuous).
+    w: f64,
 }
 
 /// The counts a lattice sample needs: its tie group in progress and its χ² edges.
@@ -151,9 +152,29 @@ impl<'l> Battery<'l> {
     }
 
     fn feed_block(&mut self, runs: &[Run]) {
+        if self.process(runs) {
+            self.pending.clear();
+            self.pending.extend_from_slice(runs);
+        }
+    }
+
+    /// [`Battery::feed`] of one block of at most [`RUN_BLOCK`] runs that the caller hands
+    /// over: it becomes the pending block without a copy (`block` gets the old one's
+    /// buffer, to be cleared and refilled).
+    pub(crate) fn feed_block_owned(&mut self, block: &mut Vec<Run>) {
+        if block.len() > RUN_BLOCK {
+            self.feed(block);
+        } else if self.process(block) {
+            std::mem::swap(&mut self.pending, block);
+        }
+    }
+
+    /// Stage A of `runs` alongside stage B of the pending block; whether `runs` is now the
+    /// pending block (false for a constant law, whose counts are taken here at once).
+    fn process(&mut self, runs: &[Run]) -> bool {
         if let Some(value) = self.constant {
             self.sums.constant_block(runs, value);
-            return;
+            return false;
         }
         let (law, storage) = (self.law, self.storage);
         let lattice = self.sums.lattice.is_some();
@@ -169,8 +190,7 @@ impl<'l> Battery<'l> {
             stage_a(law, storage, lattice, runs, spare);
         }
         std::mem::swap(&mut self.pending_stage, &mut self.spare_stage);
-        self.pending.clear();
-        self.pending.extend_from_slice(runs);
+        true
     }
 
     /// Finishes stage B of the last block.
@@ -302,19 +322,17 @@ fn stage_a(law: &Law, storage: Storage, lattice: bool, runs: &[Run], stage: &mut
             let (low, high) = storage.cell(r.x);
             PerRun {
                 u: law.cdf(high),
-                u_left: law.cdf(low),
-                logs: None,
+                v: law.cdf(low),
+                w: 0.0,
             }
         } else {
             let (u, s) = match normal {
                 Some((mean, std)) => normal_cdf_sf(r.x, mean, std),
                 None => (law.cdf(r.x), law.sf(r.x)),
             };
-            PerRun {
-                u,
-                u_left: u,
-                logs: AdRunning::logs(u, s),
-            }
+            // The logarithms of clamped probabilities are finite: NaN marks their absence.
+            let (v, w) = AdRunning::logs(u, s).unwrap_or((f64::NAN, f64::NAN));
+            PerRun { u, v, w }
         }
     };
     stage.clear();
@@ -355,7 +373,7 @@ impl Sums {
             for (r, a) in runs.iter().zip(stage) {
                 let count = r.count as usize;
                 self.outside += r.count * u64::from(!(self.low <= r.x && r.x <= self.high));
-                lattice.add(r.x, a.u, a.u_left, self.seen, count);
+                lattice.add(r.x, a.u, a.v, self.seen, count);
                 for _ in 0..count {
                     self.moments.add(r.x, self.mean);
                 }
@@ -381,7 +399,8 @@ impl Sums {
                 }
                 in_bin += r.count;
             }
-            ad.add_each(a.logs, seen, count, || moments.add(r.x, mean));
+            let logs = (!a.v.is_nan()).then_some((a.v, a.w));
+            ad.add_each(logs, seen, count, || moments.add(r.x, mean));
             seen += count;
         }
         self.bins[bin] += in_bin;

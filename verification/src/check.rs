@@ -180,7 +180,7 @@ fn check_scalar_slice<T: SortKey>(
         );
     }
     let mut battery = Battery::new(law, storage, n);
-    order.for_each_block(&mut |runs| battery.feed(runs));
+    order.for_each_block(&mut |runs| battery.feed_block_owned(runs));
     let m2 = battery.second_moment();
     (battery.verdict(alpha), Some(m2))
 }

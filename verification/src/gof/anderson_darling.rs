@@ -89,6 +89,7 @@ impl AdRunning {
 
     /// The `count` values at sorted positions `first ..` with logarithms `logs`
     /// ([`AdRunning::logs`]; `None` rejects).
+    #[inline]
     pub(crate) fn add(&mut self, logs: Option<(f64, f64)>, first: usize, count: usize) {
         self.add_each(logs, first, count, || {});
     }
@@ -96,6 +97,7 @@ impl AdRunning {
     /// [`AdRunning::add`], calling `each` once per value in the same loop, so that another
     /// running sum over the same values interleaves with this one (two dependency chains in
     /// flight instead of one after the other).
+    #[inline]
     pub(crate) fn add_each(
         &mut self,
         logs: Option<(f64, f64)>,

@@ -120,6 +120,7 @@ impl KsRunning {
     }
 
     /// The `count` values at sorted positions `first ..`, each with CDF value `u`.
+    #[inline]
     pub(crate) fn add(&mut self, u: f64, first: usize, count: usize) {
         if u.is_nan() {
             self.nan = true;

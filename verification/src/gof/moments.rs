@@ -97,6 +97,7 @@ pub(crate) struct MomentSums {
 
 impl MomentSums {
     /// Adds `x` (d = x − μ to the first sum, d² to the second).
+    #[inline]
     pub(crate) fn add(&mut self, x: f64, mean: f64) {
         let d = x - mean;
         self.deviation.add(d);

@@ -16,6 +16,7 @@ impl Neumaier {
     ///
     /// Both corrections are computed and one is selected (no branch to mispredict when the
     /// larger operand alternates); the result is the same bits as the branch.
+    #[inline]
     pub(super) fn add(&mut self, v: f64) {
         let t = self.sum + v;
         let when_sum_larger = (self.sum - t) + v;

@@ -219,7 +219,7 @@ impl SortedSample {
         let order = Order::new(values);
         let non_finite = order.non_finite();
         let mut runs = Vec::new();
-        order.for_each_block(&mut |block| runs.extend_from_slice(block));
+        order.for_each_block(&mut |block: &mut Vec<Run>| runs.extend_from_slice(block));
         SortedSample {
             runs,
             n: values.len(),
