@@ -304,17 +304,19 @@ impl<'s> Emitter<'s> {
     }
 }
 
-/// A digit histogram: in total, and per part of the values (the parts of [`parts`]).
+/// A digit histogram: in total, and per part of the values (`values.chunks(part_len)`).
 struct Counts {
     total: Vec<u64>,
     parts: Vec<Vec<u64>>,
+    part_len: usize,
 }
 
-/// The values split into the fixed parts that are counted and gathered in parallel: one per
-/// rayon thread, at most 8 (the results do not depend on the split).
-fn parts<T>(values: &[T]) -> std::slice::Chunks<'_, T> {
+/// The length of the parts the values are counted and gathered in, in parallel: one part
+/// per rayon thread, at most 8 (the results do not depend on the split). A level's gather
+/// uses the split its histogram was counted with ([`Counts::part_len`]).
+fn part_len<T>(values: &[T]) -> usize {
     let parts = rayon::current_num_threads().clamp(1, 8);
-    values.chunks(values.len().div_ceil(parts).max(1))
+    values.len().div_ceil(parts).max(1)
 }
 
 /// The histogram of `(k − lo) >> shift` over the keys `k` in `[lo, hi]` (as `u64`), counted
@@ -338,7 +340,9 @@ fn histogram<T: SortKey>(values: &[T], lo: u64, hi: u64, shift: u32) -> Counts {
         h.truncate(DIGITS);
         h
     };
-    let parts: Vec<Vec<u64>> = parts(values)
+    let part_len = part_len(values);
+    let parts: Vec<Vec<u64>> = values
+        .chunks(part_len)
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(count)
@@ -347,7 +351,11 @@ fn histogram<T: SortKey>(values: &[T], lo: u64, hi: u64, shift: u32) -> Counts {
     for h in &parts {
         total.iter_mut().zip(h).for_each(|(t, c)| *t += c);
     }
-    Counts { total, parts }
+    Counts {
+        total,
+        parts,
+        part_len,
+    }
 }
 
 /// Spare entries that out-of-range keys are sent to in turn (a power of two).
@@ -462,7 +470,8 @@ impl<T: SortKey> Level<'_, T> {
         }
         let window_lo = lo + ((first as u64) << shift);
         let span = ((digits.len() as u64) << shift).wrapping_sub(1);
-        parts(self.values)
+        self.values
+            .chunks(counts.part_len)
             .collect::<Vec<_>>()
             .into_par_iter()
             .zip(places)
