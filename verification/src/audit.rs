@@ -4,10 +4,11 @@
 use initspec::{Fans, Law, Scheme};
 use serde::Serialize;
 
-use crate::check::{Verdict, check_sample, is_exact};
+use crate::check::{Verdict, check_sample, check_scalar, is_exact};
 use crate::gof;
+use crate::gof::moments::{MomentSums, variance_ratio_interval_of};
 use crate::identify::{Candidate, identify};
-use crate::sample::Sample;
+use crate::sample::{Sample, Stored, Values, with_slice};
 
 /// The confidence level of the variance-ratio interval in reports.
 pub const INTERVAL_LEVEL: f64 = 0.999;
@@ -58,20 +59,41 @@ pub struct Audit {
 /// Audits `sample` against `scheme` (for the sample's shape, layout and groups) at
 /// family-wise level `alpha`.
 ///
+/// The values are read in their own width and never copied or widened for a scalar law:
+/// besides the values, the audit of n values of `size` bytes needs at most about
+/// `max(n·size/4, 1 MiB)` bytes for the sorted windows of [`crate::order`] plus a few MiB of
+/// tables (N bytes for N f32 values), so reading a tensor and auditing it peaks near
+/// 1.25 × its bytes. A structured law is checked in place on the values widened to `f64`
+/// (8 bytes a value). A failing audit also runs [`identify`] (its subsample is at most
+/// [`crate::identify::IDENTIFY_MAX_SAMPLES`] values).
+///
 /// # Errors
 /// The scheme cannot apply to this shape (rank < 2 for a fan-based scheme, groups, ...).
+///
+/// # Example
+/// ```
+/// use initspec::{Law, Sampler, Scheme, Stream};
+/// use initspec_verify::{audit::audit, sample::Sample, storage::Storage};
+/// let scheme: Scheme = "xavier_normal".parse().unwrap();
+/// let shape = [64, 300];
+/// let law = scheme.resolve(&shape, &Default::default(), 1).unwrap();
+/// let mut w = vec![0f32; 64 * 300];
+/// Sampler::new(&law, Stream::new(3, "w")).fill(&mut w);
+/// let report = audit(&Sample::new(&w, &shape, Storage::F32), &scheme, 1e-6).unwrap();
+/// assert!(report.verdict.pass, "α = 1e-6, n = 19200, seed 3: {}", report.summary);
+/// assert_eq!(report.dtype, "f32");
+/// ```
 pub fn audit(sample: &Sample<'_>, scheme: &Scheme, alpha: f64) -> Result<Audit, initspec::Error> {
-    let Sample {
-        values,
-        shape,
-        ref layout,
-        groups,
-        storage,
-    } = *sample;
+    let (values, shape, layout) = (sample.values(), sample.shape(), sample.layout());
+    let (groups, storage) = (sample.groups(), sample.storage());
     let fans = Fans::of_shape(shape, layout, groups).ok();
     let law = scheme.resolve(shape, layout, groups)?;
-    let verdict = check_sample(&law, values, storage, alpha);
-    let variance = variance_comparison(values, &law);
+    let (verdict, m2) = if law.is_structured() {
+        (check_sample(&law, values, storage, alpha), None)
+    } else {
+        check_scalar(&law, values, storage, alpha)
+    };
+    let variance = variance_comparison(values, &law, m2);
     // For a structured claim only structured look-alikes are worth naming: one element of an
     // orthogonal matrix is close to N(0, 1/n), so a scalar law would "fit" any of them.
     let resembles = if verdict.pass || values.is_empty() {
@@ -100,26 +122,68 @@ pub fn audit(sample: &Sample<'_>, scheme: &Scheme, alpha: f64) -> Result<Audit, 
 /// The variance of the values against the law's: for a scalar law all values; for `sparse`
 /// the non-zero values against `N(0, std²)`; none for the other structured laws, whose
 /// elements are not independent (their second moment is fixed by the structure).
-fn variance_comparison(values: &[f64], law: &Law) -> Option<VarianceComparison> {
-    if let Law::Sparse(s) = law {
-        let non_zeros: Vec<f64> = values.iter().copied().filter(|&x| x != 0.0).collect();
-        return variance_comparison(&non_zeros, &Law::Normal(s.values()));
-    }
-    if law.is_structured() || law.variance() <= 0.0 || values.is_empty() {
-        return None;
-    }
-    let interval = gof::variance_ratio_interval(
-        values,
-        law.mean(),
-        law.variance(),
-        law.fourth_central_moment(),
-        law.is_normal(),
-        INTERVAL_LEVEL,
-    )
-    .ok()?;
+///
+/// `m2` is the second moment about the law's mean that the variance check computed (over
+/// the sorted values), when it ran; otherwise (a non-finite value) it is summed here in
+/// index order.
+fn variance_comparison(
+    values: Values<'_>,
+    law: &Law,
+    m2: Option<f64>,
+) -> Option<VarianceComparison> {
+    let interval = if let Law::Sparse(s) = law {
+        let non_zeros: Vec<f64> = with_slice!(values, v => v
+            .iter()
+            .map(|x| x.to_f64())
+            .filter(|&x| x != 0.0)
+            .collect());
+        let normal = Law::Normal(s.values());
+        if non_zeros.is_empty() {
+            return None;
+        }
+        gof::variance_ratio_interval(
+            &non_zeros,
+            normal.mean(),
+            normal.variance(),
+            normal.fourth_central_moment(),
+            true,
+            INTERVAL_LEVEL,
+        )
+        .ok()?
+    } else {
+        if law.is_structured() || law.variance() <= 0.0 || values.is_empty() {
+            return None;
+        }
+        let m2 = match m2 {
+            Some(m2) => m2,
+            None => {
+                if values.any(f64::is_nan) {
+                    return None;
+                }
+                let mut sums = MomentSums::default();
+                with_slice!(values, v => v.iter().for_each(|x| sums.add(x.to_f64(), law.mean())));
+                sums.second_moment(values.len())
+            }
+        };
+        variance_ratio_interval_of(
+            m2,
+            values.len(),
+            law.mean(),
+            law.variance(),
+            law.fourth_central_moment(),
+            law.is_normal(),
+            INTERVAL_LEVEL,
+        )
+        .ok()?
+    };
+    let expected = if let Law::Sparse(s) = law {
+        Law::Normal(s.values()).variance()
+    } else {
+        law.variance()
+    };
     Some(VarianceComparison {
-        expected: law.variance(),
-        observed: interval.ratio * law.variance(),
+        expected,
+        observed: interval.ratio * expected,
         ratio: interval.ratio,
         ratio_low: interval.lower,
         ratio_high: interval.upper,

@@ -19,9 +19,11 @@
 
 use initspec::Law;
 use serde::Serialize;
-use statrs::distribution::{ChiSquared, ContinuousCDF};
 
+use crate::battery::{Battery, finite_check};
 use crate::gof;
+use crate::order::{Order, SortKey, runs_of_sorted};
+use crate::sample::{Values, with_slice};
 use crate::storage::Storage;
 
 /// Number of equiprobable bins of the χ² check: 10–20 bins have the most power against
@@ -111,6 +113,13 @@ pub(crate) fn statistical(name: &str, statistic: f64, p_value: f64, detail: Stri
 
 /// Holds `values`, stored in `storage`, against `law` at family-wise level `alpha`.
 ///
+/// `values` is anything [`Values`] is built from: a slice, `Vec` or array of `f64`, `f32`,
+/// `bf16` or `f16`, read in its own width; the storage tested is
+/// [`Values::storage_declared_as`] `storage`. A scalar law is checked through the sorted
+/// runs of [`crate::order`] (the values are neither copied nor widened: the memory beyond
+/// them is bounded as that module says); a structured law in place, on the values widened
+/// to `f64` ([`crate::structured::check_structured`]).
+///
 /// # Example
 /// ```
 /// use initspec::{Law, Sampler, Stream};
@@ -120,14 +129,60 @@ pub(crate) fn statistical(name: &str, statistic: f64, p_value: f64, detail: Stri
 /// Sampler::new(&law, Stream::new(1, "doc")).fill(&mut v);
 /// let verdict = check_sample(&law, &v, Storage::F64, 1e-6);
 /// assert!(verdict.pass);
+/// // The same draw in f32, checked in its own width.
+/// let mut w = vec![0f32; 100_000];
+/// Sampler::new(&law, Stream::new(1, "doc")).fill(&mut w);
+/// assert!(check_sample(&law, &w, Storage::F32, 1e-6).pass, "α = 1e-6, n = 1e5, seed 1");
 /// ```
-pub fn check_sample(law: &Law, values: &[f64], storage: Storage, alpha: f64) -> Verdict {
+pub fn check_sample<'a>(
+    law: &Law,
+    values: impl Into<Values<'a>>,
+    storage: Storage,
+    alpha: f64,
+) -> Verdict {
+    let values = values.into();
+    let storage = values.storage_declared_as(storage);
     if law.is_structured() {
-        return crate::structured::check_structured(law, values, storage, alpha);
+        let wide = match values {
+            Values::F64(v) => std::borrow::Cow::Borrowed(v),
+            other => std::borrow::Cow::Owned(other.to_f64_vec()),
+        };
+        return crate::structured::check_structured(law, &wide, storage, alpha);
     }
-    let mut sorted = values.to_vec();
-    gof::sort_sample(&mut sorted);
-    check_sorted(law, &sorted, storage, alpha)
+    check_scalar(law, values, storage, alpha).0
+}
+
+/// The checks of a scalar `law` on `values` tested as `storage`, and the second moment about
+/// the law's mean when the battery ran (all values finite, at least one).
+pub(crate) fn check_scalar(
+    law: &Law,
+    values: Values<'_>,
+    storage: Storage,
+    alpha: f64,
+) -> (Verdict, Option<f64>) {
+    with_slice!(values, v => check_scalar_slice(law, v, storage, alpha))
+}
+
+fn check_scalar_slice<T: SortKey>(
+    law: &Law,
+    values: &[T],
+    storage: Storage,
+    alpha: f64,
+) -> (Verdict, Option<f64>) {
+    let n = values.len();
+    let order = Order::new(values);
+    let non_finite = order.non_finite();
+    if non_finite > 0 || n == 0 {
+        let first = values.iter().position(|x| !x.to_f64().is_finite());
+        return (
+            finish(vec![finite_check(non_finite, first)], alpha, n),
+            None,
+        );
+    }
+    let mut battery = Battery::new(law, storage, n);
+    order.for_each_block(&mut |runs| battery.feed_block_owned(runs));
+    let m2 = battery.second_moment();
+    (battery.verdict(alpha), Some(m2))
 }
 
 /// [`check_sample`] on a sample that is already sorted ([`gof::sort_sample`]), so that
@@ -136,180 +191,23 @@ pub fn check_sample(law: &Law, values: &[f64], storage: Storage, alpha: f64) -> 
 /// A structured law needs its values in place (sorting destroys the structure): use
 /// [`check_sample`]; here it fails with a `shape` check that says so.
 pub fn check_sorted(law: &Law, sorted: &[f64], storage: Storage, alpha: f64) -> Verdict {
-    let values = sorted;
-    let n = values.len();
-    let mut checks = Vec::new();
+    let n = sorted.len();
     if law.is_structured() {
-        checks.push(exact(
+        let checks = vec![exact(
             "shape",
             1,
             format!("{law} is structured: check the values in place, not sorted"),
-        ));
+        )];
         return finish(checks, alpha, n);
     }
-    let non_finite: Vec<usize> = values
-        .iter()
-        .enumerate()
-        .filter(|(_, x)| !x.is_finite())
-        .map(|(i, _)| i)
-        .collect();
-    let detail = match non_finite.first() {
-        None => "all finite".to_string(),
-        Some(first) => format!(
-            "{} non-finite values, the first at flat index {first}",
-            non_finite.len()
-        ),
-    };
-    checks.push(exact("finite", non_finite.len(), detail));
-    if !non_finite.is_empty() || n == 0 {
-        return finish(checks, alpha, n);
+    let non_finite = sorted.iter().filter(|x| !x.is_finite()).count();
+    if non_finite > 0 || n == 0 {
+        let first = sorted.iter().position(|x| !x.is_finite());
+        return finish(vec![finite_check(non_finite, first)], alpha, n);
     }
-    let support = law.support();
-    let (low, high) = (storage.round(support.low), storage.round(support.high));
-    let outside = values.iter().filter(|&&x| !(low <= x && x <= high)).count();
-    checks.push(exact(
-        "support",
-        outside,
-        format!("{outside} of {n} values outside [{low}, {high}]"),
-    ));
-    if let Law::Constant(c) = law {
-        let value = storage.round(c.value());
-        let wrong = values.iter().filter(|&&x| x != value).count();
-        checks.push(exact(
-            "exact",
-            wrong,
-            format!("{wrong} of {n} values differ from {value}"),
-        ));
-        return finish(checks, alpha, n);
-    }
-
-    let cdf = |x: f64| law.cdf(x);
-    let ks = if storage.is_lattice() {
-        gof::ks_test_discrete(
-            sorted,
-            |x| law.cdf(storage.cell(x).1),
-            |x| law.cdf(storage.cell(x).0),
-        )
-    } else {
-        gof::ks_test(sorted, cdf)
-    };
-    checks.push(statistical(
-        "ks",
-        ks.statistic,
-        ks.p_value,
-        format!(
-            "D = {:.3e}{}",
-            ks.statistic,
-            if storage.is_lattice() {
-                " (rounded law)"
-            } else {
-                ""
-            }
-        ),
-    ));
-    if !storage.is_lattice() {
-        let ad = gof::anderson_darling(sorted, cdf, |x| law.sf(x));
-        checks.push(statistical(
-            "anderson_darling",
-            ad.statistic,
-            ad.p_value,
-            format!("A² = {:.4}", ad.statistic),
-        ));
-    }
-    let chi2 = if storage.is_lattice() {
-        lattice_chi_square(law, sorted, storage)
-    } else {
-        gof::chi_square_equiprobable(values, cdf, CHI2_BINS)
-            .ok()
-            .map(|c| (c.statistic, c.p_value, c.bins))
-    };
-    if let Some((statistic, p_value, bins)) = chi2 {
-        checks.push(statistical(
-            "chi2",
-            statistic,
-            p_value,
-            format!("X² = {statistic:.2} on {} df", bins - 1),
-        ));
-    }
-    let (mean, variance) = (law.mean(), law.variance());
-    if let Ok(m) = gof::mean_test(values, mean, variance) {
-        checks.push(statistical(
-            "mean",
-            m.statistic,
-            m.p_value,
-            format!(
-                "mean {:.4e} vs {:.4e} (z = {:.2})",
-                m.observed_mean, mean, m.statistic
-            ),
-        ));
-    }
-    if let Ok(v) = gof::variance_test(
-        values,
-        mean,
-        variance,
-        law.fourth_central_moment(),
-        law.is_normal(),
-    ) {
-        checks.push(statistical(
-            "variance",
-            v.statistic,
-            v.p_value,
-            format!(
-                "variance {:.5e} = {:.4}× the law's {:.5e}",
-                v.observed_variance, v.ratio, variance
-            ),
-        ));
-    }
-    finish(checks, alpha, n)
-}
-
-/// χ² for a lattice sample: bin edges at equiprobable quantiles of the law, each moved to the
-/// nearest cell boundary of the lattice so that every stored value falls wholly in one bin;
-/// expected counts are the law's mass between the edges; bins with expected count below 5
-/// are merged into their neighbour (Cochran 1954).
-fn lattice_chi_square(law: &Law, sorted: &[f64], storage: Storage) -> Option<(f64, f64, usize)> {
-    let n = sorted.len() as f64;
-    let mut edges = vec![f64::NEG_INFINITY];
-    for j in 1..CHI2_BINS {
-        let q = law.quantile(j as f64 / CHI2_BINS as f64);
-        let (low, high) = storage.cell(storage.round(q));
-        let edge = if (q - low).abs() <= (high - q).abs() {
-            low
-        } else {
-            high
-        };
-        if edge > *edges.last()? {
-            edges.push(edge);
-        }
-    }
-    edges.push(f64::INFINITY);
-    // (expected, observed) per bin, merged until every expected count is ≥ 5.
-    let mut bins: Vec<(f64, f64)> = Vec::new();
-    for pair in edges.windows(2) {
-        let expected = n * (law.cdf(pair[1]) - law.cdf(pair[0]));
-        let below_high = sorted.partition_point(|&x| x < pair[1]);
-        let below_low = sorted.partition_point(|&x| x < pair[0]);
-        let observed = (below_high - below_low) as f64;
-        match bins.last_mut() {
-            Some(last) if last.0 < 5.0 => {
-                last.0 += expected;
-                last.1 += observed;
-            }
-            _ => bins.push((expected, observed)),
-        }
-    }
-    if bins.len() > 1 && bins.last()?.0 < 5.0 {
-        let (e, o) = bins.pop()?;
-        let last = bins.last_mut()?;
-        last.0 += e;
-        last.1 += o;
-    }
-    if bins.len() < 2 {
-        return None;
-    }
-    let statistic: f64 = bins.iter().map(|(e, o)| (o - e) * (o - e) / e).sum();
-    let p_value = ChiSquared::new((bins.len() - 1) as f64).ok()?.sf(statistic);
-    Some((statistic, p_value, bins.len()))
+    let mut battery = Battery::new(law, storage, n);
+    battery.feed(&runs_of_sorted(sorted));
+    battery.verdict(alpha)
 }
 
 /// Applies Holm at `alpha` to the statistical checks and forms the verdict.

@@ -35,6 +35,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use statrs::distribution::{Binomial, ContinuousCDF, DiscreteCDF, Normal};
 
+use crate::sample::Values;
 use crate::storage::Storage;
 
 /// The most leading values of a tensor the sign check compares.
@@ -43,14 +44,14 @@ pub const SIGN_PREFIX: usize = 4096;
 /// The most sign comparisons (pairs × prefix) the check makes; beyond, the prefix shrinks.
 pub const MAX_SIGN_COMPARISONS: u64 = 1 << 31;
 
-/// What the cross-tensor checks keep of one tensor: a hash of its values and its leading
-/// signs (a few hundred bytes, whatever its size).
+/// What the cross-tensor checks keep of one tensor: a hash of its stored values and its
+/// leading signs (a few hundred bytes, whatever its size).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint {
     /// The tensor's name.
     pub name: String,
-    /// 64-bit SipHash of the storage format and the values' bits (`None` when the law is not
-    /// random: constants, `eye` and `dirac` are equal by design).
+    /// 64-bit SipHash of the storage format, the length and the stored values' bits (`None`
+    /// when the law is not random: constants, `eye` and `dirac` are equal by design).
     hash: Option<u64>,
     /// Sign bits (1: > 0) and non-zero bits of the first values, 64 to a word.
     signs: SignSketch,
@@ -72,21 +73,31 @@ impl Fingerprint {
     /// The fingerprint of a tensor of `values` stored as `storage`, drawn (by claim) from
     /// `law`; `law` = `None` when nothing is claimed (the tensor is hashed, and its signs are
     /// compared only with those of tensors whose law is symmetric about 0).
-    pub fn new(name: &str, values: &[f64], storage: Storage, law: Option<&Law>) -> Fingerprint {
+    pub fn new<'a>(
+        name: &str,
+        values: impl Into<Values<'a>>,
+        storage: Storage,
+        law: Option<&Law>,
+    ) -> Fingerprint {
+        let values = values.into();
         let random = law.is_none_or(is_random);
         let hash = random.then(|| {
             let mut h = DefaultHasher::new();
             storage.name().hash(&mut h);
             values.len().hash(&mut h);
-            for v in values {
-                v.to_bits().hash(&mut h);
+            match values {
+                Values::F64(v) => v.iter().for_each(|x| x.to_bits().hash(&mut h)),
+                Values::F32(v) => v.iter().for_each(|x| x.to_bits().hash(&mut h)),
+                Values::BF16(v) => v.iter().for_each(|x| x.to_bits().hash(&mut h)),
+                Values::F16(v) => v.iter().for_each(|x| x.to_bits().hash(&mut h)),
             }
             h.finish()
         });
         let m = values.len().min(SIGN_PREFIX);
         let words = m.div_ceil(64);
         let (mut positive, mut nonzero) = (vec![0u64; words], vec![0u64; words]);
-        for (i, &v) in values[..m].iter().enumerate() {
+        for i in 0..m {
+            let v = values.get(i).unwrap_or(0.0);
             if v > 0.0 {
                 positive[i / 64] |= 1 << (i % 64);
             }

@@ -233,6 +233,35 @@ pub fn orthogonality(
     })
 }
 
+/// Whether [`orthogonality`] surely fails, judged from the first two vectors of the short
+/// side alone: the entries (0, 0), (0, 1) and (1, 1) of `G`, computed exactly as it computes
+/// them, already miss the bound (or are NaN). `dimension` is `max(rows, cols)`. Costs
+/// `3·dimension` multiply-adds instead of `min²·max`; `false` says nothing.
+pub(crate) fn orthogonality_fails_early(
+    first: &[f64],
+    second: Option<&[f64]>,
+    dimension: usize,
+    gain: f64,
+    storage: Storage,
+) -> bool {
+    let bound = orthogonality_bound(dimension, gain, storage);
+    let target = gain * gain;
+    let misses = |s: f64, want: f64| {
+        let e = (s - want).abs();
+        e.is_nan() || e > bound
+    };
+    if misses(dots(&[first], first)[0], target) {
+        return true;
+    }
+    match second {
+        Some(second) => {
+            let [s01, s11, ..] = dots(&[first, second], second);
+            misses(s01, 0.0) || misses(s11, target)
+        }
+        None => false,
+    }
+}
+
 /// `Σₖ rows[r][k]·y[k]` for up to four `rows` (the missing ones give 0), each with four
 /// partial sums added in a fixed order, so that one pass over `y` serves them all.
 fn dots(rows: &[&[f64]], y: &[f64]) -> [f64; 4] {

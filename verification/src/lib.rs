@@ -11,8 +11,10 @@
 //!   checks of the structured laws (orthogonal, eye, dirac, delta-orthogonal, sparse), with
 //!   the Haar tests of [`haar`].
 //! - [`conformance`]: the built-in cases of `initspec verify`.
-//! - [`audit`] and [`identify`]: a tensor from anywhere (a [`sample::Sample`]) against its
-//!   claimed scheme, and which laws fit it.
+//! - [`audit`] and [`identify`]: a tensor from anywhere (a [`sample::Sample`], its values in
+//!   their own width: f64, f32, bf16 or f16) against its claimed scheme, and which laws fit it.
+//! - [`order`]: the sorted order of a sample (its distinct values and their counts) without
+//!   copying or widening it, in bounded memory; the scalar checks read the sample through it.
 //! - [`calibrate`]: measured false-positive rates and power of every check.
 //! - [`independence`]: checks that two tensors (or neighbours in one) are uncorrelated.
 //! - [`cross`]: the checks between the tensors of a checkpoint (copies, shared streams).
@@ -21,6 +23,7 @@
 //! they run, in `initspec_nn::propagation`.
 
 pub mod audit;
+mod battery;
 pub mod calibrate;
 pub mod check;
 pub mod conformance;
@@ -29,6 +32,8 @@ pub mod gof;
 pub mod haar;
 pub mod identify;
 pub mod independence;
+mod normal_tails;
+pub mod order;
 pub mod sample;
 pub mod storage;
 pub mod structured;

@@ -29,6 +29,7 @@ use initspec::law::{DeltaOrthogonal, Sparse};
 
 use crate::check::{Check, Verdict, check_sample, exact, finish, statistical};
 use crate::haar;
+use crate::sample::Stored;
 use crate::storage::Storage;
 
 /// Probability below which a count of rounded-to-zero values counts as impossible.
@@ -165,13 +166,13 @@ fn exact_checks(
 
 /// The centre tap's `[in, out]` matrix of a delta-orthogonal kernel (row-major), or `None`
 /// when a value off the centre tap is not zero.
-pub fn delta_centre(law: &DeltaOrthogonal, values: &[f64]) -> Option<Vec<f64>> {
+pub fn delta_centre<T: Stored>(law: &DeltaOrthogonal, values: &[T]) -> Option<Vec<f64>> {
     let (matrix, off_centre) = split_delta(law, values);
     (off_centre == 0).then_some(matrix)
 }
 
 /// The centre tap's `[in, out]` matrix and the count of non-zero values off the centre.
-fn split_delta(law: &DeltaOrthogonal, values: &[f64]) -> (Vec<f64>, usize) {
+fn split_delta<T: Stored>(law: &DeltaOrthogonal, values: &[T]) -> (Vec<f64>, usize) {
     let (fan_in, fan_out) = (law.in_channels(), law.out_channels());
     let taps: usize = law.kernel().iter().product();
     let centre = law.centre_tap();
@@ -180,7 +181,7 @@ fn split_delta(law: &DeltaOrthogonal, values: &[f64]) -> (Vec<f64>, usize) {
     for tap in 0..taps {
         for input in 0..fan_in {
             for output in 0..fan_out {
-                let x = values[law.index(tap, input, output)];
+                let x = values[law.index(tap, input, output)].to_f64();
                 if tap == centre {
                     matrix[input * fan_out + output] = x;
                 } else if x != 0.0 {

@@ -127,7 +127,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
                 .ok();
             audited_prints.push(Fingerprint::new(
                 name,
-                &tensor.values,
+                crate::input::verify_values(&tensor.values),
                 tensor.storage(),
                 law.as_ref(),
             ));

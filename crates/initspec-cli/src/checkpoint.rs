@@ -26,7 +26,7 @@ use initspec_verify::sample::Sample;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::input::{ANALYSIS_BYTES_PER_VALUE, storage_of};
+use crate::input::{ANALYSIS_BYTES_PER_VALUE, storage_of, verify_values};
 use crate::limits;
 use crate::output::{Outcome, outln};
 use anyhow::anyhow;
@@ -239,7 +239,8 @@ pub fn audit_checkpoint(
 }
 
 /// Refuses a parallel examination whose tensors in flight (the largest, one per thread)
-/// would not fit in memory.
+/// would not fit in memory, counting each value at the widest dtype (8 bytes) plus
+/// [`ANALYSIS_BYTES_PER_VALUE`].
 fn check_parallel_memory(counts: &[u64], path: &Path) -> anyhow::Result<()> {
     let mut largest = counts.to_vec();
     largest.sort_unstable_by(|a, b| b.cmp(a));
@@ -251,7 +252,7 @@ fn check_parallel_memory(counts: &[u64], path: &Path) -> anyhow::Result<()> {
         &format!("examining checkpoint {}", path.display()),
         usize::try_from(in_flight)
             .ok()
-            .and_then(|n| limits::bytes_of(n, ANALYSIS_BYTES_PER_VALUE)),
+            .and_then(|n| limits::bytes_of(n, 8 + ANALYSIS_BYTES_PER_VALUE)),
     )
 }
 
@@ -270,9 +271,9 @@ fn audit_one(
         )
     })?;
     let storage = storage_of(data.dtype());
-    let values = data.to_f64();
-    drop(data);
-    let sample = Sample::new(&values, &entry.shape, storage)
+    let values = data.into_values();
+    let values = verify_values(&values);
+    let sample = Sample::new(values, &entry.shape, storage)
         .with_layout(entry.layout.clone())
         .with_groups(entry.groups);
     let row = match audit(&sample, &entry.scheme, level) {
@@ -281,7 +282,7 @@ fn audit_one(
                 .scheme
                 .resolve(&entry.shape, &entry.layout, entry.groups)
                 .ok();
-            let print = Fingerprint::new(&entry.name, &values, storage, law.as_ref());
+            let print = Fingerprint::new(&entry.name, values, storage, law.as_ref());
             return Ok((audit_row(entry, a, order), print));
         }
         Err(e) => TensorRow {
@@ -299,7 +300,7 @@ fn audit_one(
             order,
         },
     };
-    Ok((row, Fingerprint::new(&entry.name, &values, storage, None)))
+    Ok((row, Fingerprint::new(&entry.name, values, storage, None)))
 }
 
 fn audit_row(entry: &ManifestTensor, a: Audit, order: usize) -> TensorRow {
@@ -405,7 +406,13 @@ pub fn file_cross_checks(
             )
         })?;
         let storage = storage_of(data.dtype());
-        prints.push(Fingerprint::new(info.name(), &data.to_f64(), storage, None));
+        let values = data.into_values();
+        prints.push(Fingerprint::new(
+            info.name(),
+            verify_values(&values),
+            storage,
+            None,
+        ));
     }
     if prints.len() == names.len() && names.len() < 2 {
         return Ok(Vec::new());
@@ -500,7 +507,7 @@ fn identify_all(
                 )
             })?;
             let storage = storage_of(data.dtype());
-            let values = data.to_f64();
+            let values = data.into_values();
             let shape = t.info.shape();
             let layout = if initspec::Fans::of_shape(shape, layout, 1).is_ok() {
                 layout.clone()
@@ -508,7 +515,7 @@ fn identify_all(
                 Layout::OutIn
             };
             let mut candidates =
-                identify(&Sample::new(&values, shape, storage).with_layout(layout));
+                identify(&Sample::new(verify_values(&values), shape, storage).with_layout(layout));
             candidates.truncate(top.max(1));
             Ok(row(None, candidates))
         })
@@ -737,11 +744,12 @@ fn rounded_scheme(
 ) -> Option<Scheme> {
     let data = checkpoint.read(&row.name).ok()?;
     let storage = storage_of(data.dtype());
-    let values = data.to_f64();
+    let values = data.into_values();
     let text = scheme.to_string();
     (1..=4).find_map(|digits| {
         let rounded: Scheme = round_numbers(&text, digits).parse().ok()?;
-        let sample = Sample::new(&values, &row.shape, storage).with_layout(layout.clone());
+        let sample =
+            Sample::new(verify_values(&values), &row.shape, storage).with_layout(layout.clone());
         let a = audit(&sample, &rounded, 1e-3).ok()?;
         a.verdict.pass.then_some(rounded)
     })

@@ -74,8 +74,8 @@ pub struct LoadedTensor {
     pub shape: Vec<usize>,
     /// The dtype it was stored in.
     pub dtype: Dtype,
-    /// Its values converted exactly to `f64`, in C order.
-    pub values: Vec<f64>,
+    /// Its values in their stored width, in C order.
+    pub values: initspec_io::Values,
 }
 
 impl LoadedTensor {
@@ -86,9 +86,19 @@ impl LoadedTensor {
 
     /// The tensor as the audit and identify see it, with its fans in `layout` and `groups`.
     pub fn sample(&self, layout: &Layout, groups: usize) -> Sample<'_> {
-        Sample::new(&self.values, &self.shape, self.storage())
+        Sample::new(verify_values(&self.values), &self.shape, self.storage())
             .with_layout(layout.clone())
             .with_groups(groups)
+    }
+}
+
+/// The values read from a file as the verifier sees them: the same slice, in its own width.
+pub fn verify_values(values: &initspec_io::Values) -> initspec_verify::sample::Values<'_> {
+    match values {
+        initspec_io::Values::F64(v) => v.into(),
+        initspec_io::Values::F32(v) => v.into(),
+        initspec_io::Values::BF16(v) => v.into(),
+        initspec_io::Values::F16(v) => v.into(),
     }
 }
 
@@ -120,11 +130,19 @@ pub struct Loaded {
     pub skipped: Vec<Skipped>,
 }
 
-/// Bytes an audit or identification holds per value of the tensors it examines: the values
-/// as f64 (8) and one sorted f64 copy for the KS and Anderson–Darling statistics (8), plus
-/// buffers. Measured as peak RSS / values with `/usr/bin/time -f %M` on a 4096×4096 f32
-/// `.npy`: 16.3 bytes for `audit`, 16.8 for `identify`.
-pub const ANALYSIS_BYTES_PER_VALUE: usize = 17;
+/// Bytes an audit or identification holds per value of the tensors it examines, beyond the
+/// stored values themselves (2, 4 or 8 bytes a value, read in their own width): the order
+/// statistics' gather buffer (at most a quarter of the tensor's bytes, so ≤ 2) and, for a
+/// structured law, whose checks need the values in place as f64, 8 more. Measured as peak
+/// RSS with `/usr/bin/time -f %M initspec audit` on a 2²⁶ f32 `.npy` (see docs/PERFORMANCE.md,
+/// "Audit speed and memory"): 334 MB against 256 MiB of values for a scalar law.
+pub const ANALYSIS_BYTES_PER_VALUE: usize = 10;
+
+/// The memory an examination of `count` values stored as `dtype` needs:
+/// `count × (dtype size + ANALYSIS_BYTES_PER_VALUE)`.
+pub fn analysis_bytes(count: usize, dtype: Dtype) -> Option<u64> {
+    limits::bytes_of(count, dtype.size_bytes() + ANALYSIS_BYTES_PER_VALUE)
+}
 
 /// Reads the tensor `name`, or every floating-point tensor of a `.safetensors` file when
 /// `name` is `None` (the others are [`Skipped`] with a reason).
@@ -140,7 +158,7 @@ pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
     let format = TensorFormat::from_path(path).map_err(fail)?;
     let mut skipped = Vec::new();
     let mut chosen: Vec<Option<String>> = Vec::new();
-    let mut values = 0usize;
+    let mut need = 0u64;
     // A .safetensors file is opened and its header parsed once, however many tensors it has.
     let mut file = None;
     match (format, name) {
@@ -152,7 +170,8 @@ pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
         }
         (TensorFormat::Npy, None) => {
             let header = npy::read_file_header(path).map_err(fail)?;
-            values = nonempty(path, None, header.shape())?;
+            let count = nonempty(path, None, header.shape())?;
+            need = analysis_bytes(count, header.dtype()).unwrap_or(u64::MAX);
             chosen.push(None);
         }
         (TensorFormat::Safetensors, _) => {
@@ -170,7 +189,11 @@ pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
                         info.dtype_name()
                     ));
                 }
-                values = nonempty(path, Some(n), info.shape())?;
+                let count = nonempty(path, Some(n), info.shape())?;
+                need = info
+                    .dtype()
+                    .and_then(|d| analysis_bytes(count, d))
+                    .unwrap_or(u64::MAX);
                 chosen.push(Some(n.to_string()));
             } else {
                 for info in header.tensors() {
@@ -194,7 +217,8 @@ pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
                             reason,
                         }),
                         None => {
-                            values = values.saturating_add(count);
+                            let bytes = info.dtype().and_then(|d| analysis_bytes(count, d));
+                            need = need.saturating_add(bytes.unwrap_or(u64::MAX));
                             chosen.push(Some(info.name().to_string()));
                         }
                     }
@@ -216,7 +240,7 @@ pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
     }
     limits::check_memory(
         &format!("examining {}", path.display()),
-        limits::bytes_of(values, ANALYSIS_BYTES_PER_VALUE),
+        (need < u64::MAX).then_some(need),
     )?;
     let tensors = chosen
         .into_iter()
@@ -230,7 +254,7 @@ pub fn load(path: &Path, name: Option<&str>) -> anyhow::Result<Loaded> {
                 name: n,
                 shape: data.shape().to_vec(),
                 dtype: data.dtype(),
-                values: data.into_values().to_f64(),
+                values: data.into_values(),
             })
         })
         .collect::<anyhow::Result<_>>()?;

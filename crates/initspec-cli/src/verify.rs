@@ -106,7 +106,7 @@ pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> anyhow::Result<
     crate::limits::in_range("--samples", samples, 1, MAX_SAMPLES)?;
     crate::limits::check_memory(
         "verify",
-        crate::limits::bytes_of(samples, crate::input::ANALYSIS_BYTES_PER_VALUE),
+        crate::limits::bytes_of(samples, 8 + crate::input::ANALYSIS_BYTES_PER_VALUE),
     )?;
     if !(alpha > 0.0 && alpha < 1.0) {
         return Err(anyhow!("--alpha must lie in (0, 1), got {alpha}"));

@@ -48,35 +48,108 @@ pub fn anderson_darling(
     cdf: impl Fn(f64) -> f64,
     sf: impl Fn(f64) -> f64,
 ) -> AndersonDarling {
-    let n = sorted.len();
-    if n == 0 {
-        return AndersonDarling {
-            statistic: 0.0,
-            p_value: 1.0,
-            n,
-        };
-    }
-    let nf = n as f64;
-    let mut sum = Neumaier::default();
+    let mut running = AdRunning::new(sorted.len());
     for (idx, &x) in sorted.iter().enumerate() {
-        let (u, s) = (cdf(x), sf(x));
+        running.add(AdRunning::logs(cdf(x), sf(x)), idx, 1);
+        if running.rejected() {
+            break;
+        }
+    }
+    running.test()
+}
+
+/// [`anderson_darling`] accumulated over a sorted sample a run of equal values at a time:
+/// `ln F` and `ln S` are taken once per run, and each value's term is added to the
+/// compensated sum on its own, in sorted order, so the result is bit for bit that of the
+/// value-by-value loop.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AdRunning {
+    n: usize,
+    sum: Neumaier,
+    nan: bool,
+}
+
+impl AdRunning {
+    /// Nothing seen yet, of a sample of `n` values.
+    pub(crate) fn new(n: usize) -> Self {
+        AdRunning {
+            n,
+            sum: Neumaier::default(),
+            nan: false,
+        }
+    }
+
+    /// `(ln F, ln S)` with both clamped below at 10⁻³⁰⁰; `None` when either is NaN.
+    pub(crate) fn logs(u: f64, s: f64) -> Option<(f64, f64)> {
         if u.is_nan() || s.is_nan() {
+            return None;
+        }
+        Some((u.clamp(LN_FLOOR, 1.0).ln(), s.clamp(LN_FLOOR, 1.0).ln()))
+    }
+
+    /// The `count` values at sorted positions `first ..` with logarithms `logs`
+    /// ([`AdRunning::logs`]; `None` rejects).
+    #[inline]
+    pub(crate) fn add(&mut self, logs: Option<(f64, f64)>, first: usize, count: usize) {
+        self.add_each(logs, first, count, || {});
+    }
+
+    /// [`AdRunning::add`], calling `each` once per value in the same loop, so that another
+    /// running sum over the same values interleaves with this one (two dependency chains in
+    /// flight instead of one after the other).
+    #[inline]
+    pub(crate) fn add_each(
+        &mut self,
+        logs: Option<(f64, f64)>,
+        first: usize,
+        count: usize,
+        mut each: impl FnMut(),
+    ) {
+        let Some((ln_u, ln_s)) = logs.filter(|_| !self.nan) else {
+            self.nan = true;
+            (0..count).for_each(|_| each());
+            return;
+        };
+        let nf = self.n as f64;
+        // i = idx + 1 counted in f64 (exact below 2⁵³), not converted per value.
+        let mut i = (first + 1) as i64 as f64;
+        for _ in 0..count {
+            self.sum
+                .add((2.0 * i - 1.0) * ln_u + (2.0 * nf + 1.0 - 2.0 * i) * ln_s);
+            each();
+            i += 1.0;
+        }
+    }
+
+    /// Whether a NaN was seen (A² = +∞ whatever follows).
+    pub(crate) fn rejected(&self) -> bool {
+        self.nan
+    }
+
+    /// The test over the values added.
+    pub(crate) fn test(&self) -> AndersonDarling {
+        let n = self.n;
+        if n == 0 {
+            return AndersonDarling {
+                statistic: 0.0,
+                p_value: 1.0,
+                n,
+            };
+        }
+        if self.nan {
             return AndersonDarling {
                 statistic: f64::INFINITY,
                 p_value: 0.0,
                 n,
             };
         }
-        let i = (idx + 1) as f64;
-        let ln_u = u.clamp(LN_FLOOR, 1.0).ln();
-        let ln_s = s.clamp(LN_FLOOR, 1.0).ln();
-        sum.add((2.0 * i - 1.0) * ln_u + (2.0 * nf + 1.0 - 2.0 * i) * ln_s);
-    }
-    let statistic = (-nf - sum.total() / nf).max(0.0);
-    AndersonDarling {
-        statistic,
-        p_value: anderson_darling_sf(n, statistic),
-        n,
+        let nf = n as f64;
+        let statistic = (-nf - self.sum.total() / nf).max(0.0);
+        AndersonDarling {
+            statistic,
+            p_value: anderson_darling_sf(n, statistic),
+            n,
+        }
     }
 }
 

@@ -56,18 +56,28 @@ pub fn chi_square_equiprobable(
         return Err(GofError::EmptySample);
     }
     let mut counts = vec![0_u64; bins];
-    let kf = bins as f64;
     for (index, &x) in sample.iter().enumerate() {
         let u = cdf(x);
         if x.is_nan() || u.is_nan() {
             return Err(GofError::NanInSample { index });
         }
-        // `as usize` saturates; the clamp keeps F(x) = 1 in the last bin.
-        let bin = ((kf * u.clamp(0.0, 1.0)).floor() as usize).min(bins - 1);
-        counts[bin] += 1;
+        counts[equiprobable_bin(u, bins)] += 1;
     }
-    let n = sample.len();
-    let expected = n as f64 / kf;
+    Ok(chi_square_of_counts(&counts, sample.len()))
+}
+
+/// The equiprobable bin of a value with CDF value `u` (not NaN), of `bins ≥ 1`:
+/// `min(⌊k · clamp(u, 0, 1)⌋, k − 1)` (the clamp keeps F = 1 in the last bin). The product
+/// is in [0, k], where truncation is the floor: no call to `floor` (and the signed
+/// conversion, one instruction, is exact there).
+pub(crate) fn equiprobable_bin(u: f64, bins: usize) -> usize {
+    ((bins as f64 * u.clamp(0.0, 1.0)) as i64 as usize).min(bins - 1)
+}
+
+/// The test of `n ≥ 1` values whose equiprobable bin counts are `counts` (at least 2 bins).
+pub(crate) fn chi_square_of_counts(counts: &[u64], n: usize) -> ChiSquare {
+    let bins = counts.len();
+    let expected = n as f64 / bins as f64;
     let statistic = counts
         .iter()
         .map(|&o| {
@@ -76,12 +86,12 @@ pub fn chi_square_equiprobable(
         })
         .sum::<f64>()
         / expected;
-    Ok(ChiSquare {
+    ChiSquare {
         statistic,
         p_value: chi_square_sf(bins - 1, statistic),
         bins,
         n,
-    })
+    }
 }
 
 /// Survival function of χ² with `df ≥ 1` degrees of freedom, via `statrs`.

@@ -72,26 +72,93 @@ pub struct KsTest {
 /// assert!((s.d - (2.0 / 3.0 - 0.4)).abs() < 1e-15); // D⁺ at the second value
 /// ```
 pub fn ks_statistic(sorted: &[f64], cdf: impl Fn(f64) -> f64) -> KsStatistic {
-    let n = sorted.len() as f64;
-    let mut d_plus = 0.0_f64;
-    let mut d_minus = 0.0_f64;
+    let mut running = KsRunning::new(sorted.len());
     for (i, &x) in sorted.iter().enumerate() {
-        let u = cdf(x);
+        running.add(cdf(x), i, 1);
+        if running.rejected() {
+            break;
+        }
+    }
+    running.statistic()
+}
+
+/// [`ks_statistic`] accumulated over a sorted sample a run of equal values at a time.
+///
+/// For a run of `count` values at sorted positions `first .. first + count` that share the
+/// CDF value u, the terms `(i+1)/n − u` and `u − i/n` are monotone in i (the division and
+/// the subtraction round monotonically), so their maxima over the run are those at its last
+/// and first positions: the result is bit for bit that of the value-by-value loop.
+///
+/// The divisions are skipped where they cannot raise the maximum: with `r = 1/n` rounded,
+/// `i·r` is within 2.3·10⁻¹⁶ of `i/n` (two roundings of a value ≤ 1), so a term whose
+/// estimate is more than [`KS_SKIP_MARGIN`] below the running maximum is below it exactly.
+/// Only the others are computed as the loop does (`i/n` then the subtraction), so the
+/// maximum is the same bits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KsRunning {
+    n: f64,
+    reciprocal: f64,
+    d_plus: f64,
+    d_minus: f64,
+    nan: bool,
+}
+
+/// How far below the running maximum an estimated KS term must be to be skipped: 10⁻¹⁵,
+/// four times the estimate's worst error (see [`KsRunning`]).
+const KS_SKIP_MARGIN: f64 = 1e-15;
+
+impl KsRunning {
+    /// Nothing seen yet, of a sample of `n` values.
+    pub(crate) fn new(n: usize) -> Self {
+        KsRunning {
+            n: n as f64,
+            reciprocal: 1.0 / n as f64,
+            d_plus: 0.0,
+            d_minus: 0.0,
+            nan: false,
+        }
+    }
+
+    /// The `count` values at sorted positions `first ..`, each with CDF value `u`.
+    #[inline]
+    pub(crate) fn add(&mut self, u: f64, first: usize, count: usize) {
         if u.is_nan() {
+            self.nan = true;
+        }
+        if self.nan || count == 0 {
+            return;
+        }
+        let u = u.clamp(0.0, 1.0);
+        // Positions are far below 2⁵³: the signed conversion (one instruction) is exact
+        // and equals `as f64` of the unsigned value.
+        let (last, first) = ((first + count) as i64 as f64, first as i64 as f64);
+        if last * self.reciprocal - u > self.d_plus - KS_SKIP_MARGIN {
+            self.d_plus = self.d_plus.max(last / self.n - u);
+        }
+        if u - first * self.reciprocal > self.d_minus - KS_SKIP_MARGIN {
+            self.d_minus = self.d_minus.max(u - first / self.n);
+        }
+    }
+
+    /// Whether a NaN CDF value was seen (D = 1 whatever follows).
+    pub(crate) fn rejected(&self) -> bool {
+        self.nan
+    }
+
+    /// The statistic so far.
+    pub(crate) fn statistic(&self) -> KsStatistic {
+        if self.nan {
             return KsStatistic {
                 d: 1.0,
                 d_plus: 1.0,
                 d_minus: 1.0,
             };
         }
-        let u = u.clamp(0.0, 1.0);
-        d_plus = d_plus.max((i + 1) as f64 / n - u);
-        d_minus = d_minus.max(u - i as f64 / n);
-    }
-    KsStatistic {
-        d: d_plus.max(d_minus),
-        d_plus,
-        d_minus,
+        KsStatistic {
+            d: self.d_plus.max(self.d_minus),
+            d_plus: self.d_plus,
+            d_minus: self.d_minus,
+        }
     }
 }
 
@@ -137,9 +204,7 @@ pub fn ks_statistic_discrete(
     cdf_left: impl Fn(f64) -> f64,
 ) -> KsStatistic {
     let n = sorted.len();
-    let nf = n as f64;
-    let mut d_plus = 0.0_f64;
-    let mut d_minus = 0.0_f64;
+    let mut running = KsDiscreteRunning::new(n);
     let mut i = 0;
     while i < n {
         let v = sorted[i];
@@ -148,22 +213,71 @@ pub fn ks_statistic_discrete(
         while j < n && sorted[j] == v {
             j += 1;
         }
-        let (u, u_left) = (cdf(v), cdf_left(v));
+        running.add(cdf(v), cdf_left(v), i, j - i);
+        if running.rejected() {
+            break;
+        }
+        i = j;
+    }
+    running.statistic()
+}
+
+/// [`ks_statistic_discrete`] accumulated one tie group at a time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KsDiscreteRunning {
+    n: f64,
+    d_plus: f64,
+    d_minus: f64,
+    nan: bool,
+}
+
+impl KsDiscreteRunning {
+    /// Nothing seen yet, of a sample of `n` values.
+    pub(crate) fn new(n: usize) -> Self {
+        KsDiscreteRunning {
+            n: n as f64,
+            d_plus: 0.0,
+            d_minus: 0.0,
+            nan: false,
+        }
+    }
+
+    /// The tie group of `count` equal values at sorted positions `first ..`, with
+    /// F(v) = `u` and F(v⁻) = `u_left`.
+    pub(crate) fn add(&mut self, u: f64, u_left: f64, first: usize, count: usize) {
         if u.is_nan() || u_left.is_nan() {
+            self.nan = true;
+        }
+        if self.nan {
+            return;
+        }
+        self.d_plus = self
+            .d_plus
+            .max((first + count) as f64 / self.n - u.clamp(0.0, 1.0));
+        self.d_minus = self
+            .d_minus
+            .max(u_left.clamp(0.0, 1.0) - first as f64 / self.n);
+    }
+
+    /// Whether a NaN CDF value was seen (D = 1 whatever follows).
+    pub(crate) fn rejected(&self) -> bool {
+        self.nan
+    }
+
+    /// The statistic so far.
+    pub(crate) fn statistic(&self) -> KsStatistic {
+        if self.nan {
             return KsStatistic {
                 d: 1.0,
                 d_plus: 1.0,
                 d_minus: 1.0,
             };
         }
-        d_plus = d_plus.max(j as f64 / nf - u.clamp(0.0, 1.0));
-        d_minus = d_minus.max(u_left.clamp(0.0, 1.0) - i as f64 / nf);
-        i = j;
-    }
-    KsStatistic {
-        d: d_plus.max(d_minus),
-        d_plus,
-        d_minus,
+        KsStatistic {
+            d: self.d_plus.max(self.d_minus),
+            d_plus: self.d_plus,
+            d_minus: self.d_minus,
+        }
     }
 }
 

@@ -79,12 +79,46 @@ pub struct VarianceRatioInterval {
 /// ```
 pub fn mean_test(sample: &[f64], mean: f64, variance: f64) -> Result<MeanTest, GofError> {
     check_law(sample, mean, variance)?;
-    let n = sample.len();
-    let mut sum = Neumaier::default();
+    let mut sums = MomentSums::default();
     for &x in sample {
-        sum.add(x - mean);
+        sums.add(x, mean);
     }
-    let deviation = sum.total() / n as f64;
+    mean_test_of(&sums, sample.len(), mean, variance)
+}
+
+/// The Neumaier-compensated sums `Σ (xᵢ − μ)` and `Σ (xᵢ − μ)²` over a sample, in the
+/// order its values are added: what [`mean_test`], [`variance_test`] and
+/// [`variance_ratio_interval`] compute, kept apart so that one pass can serve all three.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct MomentSums {
+    deviation: Neumaier,
+    square: Neumaier,
+}
+
+impl MomentSums {
+    /// Adds `x` (d = x − μ to the first sum, d² to the second).
+    #[inline]
+    pub(crate) fn add(&mut self, x: f64, mean: f64) {
+        let d = x - mean;
+        self.deviation.add(d);
+        self.square.add(d * d);
+    }
+
+    /// m₂ = (1/n) Σ (xᵢ − μ)² over `n` values.
+    pub(crate) fn second_moment(&self, n: usize) -> f64 {
+        self.square.total() / n as f64
+    }
+}
+
+/// [`mean_test`] from the sums of `n ≥ 1` values without NaN.
+pub(crate) fn mean_test_of(
+    sums: &MomentSums,
+    n: usize,
+    mean: f64,
+    variance: f64,
+) -> Result<MeanTest, GofError> {
+    check_params(n, mean, variance)?;
+    let deviation = sums.deviation.total() / n as f64;
     let statistic = deviation * (n as f64).sqrt() / variance.sqrt();
     Ok(MeanTest {
         statistic,
@@ -126,12 +160,34 @@ pub fn variance_test(
     normal: bool,
 ) -> Result<VarianceTest, GofError> {
     check_law(sample, mean, variance)?;
+    let mut sums = MomentSums::default();
+    for &x in sample {
+        sums.add(x, mean);
+    }
+    variance_test_of(
+        sums.second_moment(sample.len()),
+        sample.len(),
+        mean,
+        variance,
+        fourth_central_moment,
+        normal,
+    )
+}
+
+/// [`variance_test`] from the second moment `m2` about `mean` of `n ≥ 1` values without NaN.
+pub(crate) fn variance_test_of(
+    m2: f64,
+    n: usize,
+    mean: f64,
+    variance: f64,
+    fourth_central_moment: f64,
+    normal: bool,
+) -> Result<VarianceTest, GofError> {
+    check_params(n, mean, variance)?;
     if !normal {
         check_fourth(variance, fourth_central_moment)?;
     }
-    let n = sample.len();
     let nf = n as f64;
-    let m2 = second_moment(sample, mean);
     let ratio = m2 / variance;
     let (statistic, p_value) = if normal {
         let t = nf * ratio;
@@ -192,15 +248,41 @@ pub fn variance_ratio_interval(
     level: f64,
 ) -> Result<VarianceRatioInterval, GofError> {
     check_law(sample, mean, variance)?;
+    let mut sums = MomentSums::default();
+    for &x in sample {
+        sums.add(x, mean);
+    }
+    variance_ratio_interval_of(
+        sums.second_moment(sample.len()),
+        sample.len(),
+        mean,
+        variance,
+        fourth_central_moment,
+        normal,
+        level,
+    )
+}
+
+/// [`variance_ratio_interval`] from the second moment `m2` about `mean` of `n ≥ 1` values
+/// without NaN.
+pub(crate) fn variance_ratio_interval_of(
+    m2: f64,
+    n: usize,
+    mean: f64,
+    variance: f64,
+    fourth_central_moment: f64,
+    normal: bool,
+    level: f64,
+) -> Result<VarianceRatioInterval, GofError> {
+    check_params(n, mean, variance)?;
     if !normal {
         check_fourth(variance, fourth_central_moment)?;
     }
     if !(level > 0.0 && level < 1.0) {
         return Err(GofError::InvalidLevel { level });
     }
-    let n = sample.len();
     let nf = n as f64;
-    let ratio = second_moment(sample, mean) / variance;
+    let ratio = m2 / variance;
     let alpha = 1.0 - level;
     let (lower, upper) = if normal {
         let q_lo = chi_square_quantile(nf, alpha / 2.0);
@@ -231,28 +313,24 @@ pub fn variance_ratio_interval(
     })
 }
 
-/// m₂ = (1/n) Σ (xᵢ − μ)², compensated.
-fn second_moment(sample: &[f64], mean: f64) -> f64 {
-    let mut sum = Neumaier::default();
-    for &x in sample {
-        let d = x - mean;
-        sum.add(d * d);
+fn check_law(sample: &[f64], mean: f64, variance: f64) -> Result<(), GofError> {
+    check_params(sample.len(), mean, variance)?;
+    if let Some(index) = sample.iter().position(|x| x.is_nan()) {
+        return Err(GofError::NanInSample { index });
     }
-    sum.total() / sample.len() as f64
+    Ok(())
 }
 
-fn check_law(sample: &[f64], mean: f64, variance: f64) -> Result<(), GofError> {
+/// The law's mean and variance, and a sample size of at least 1.
+fn check_params(n: usize, mean: f64, variance: f64) -> Result<(), GofError> {
     if !mean.is_finite() {
         return Err(GofError::InvalidMean { mean });
     }
     if !(variance > 0.0 && variance.is_finite()) {
         return Err(GofError::InvalidVariance { variance });
     }
-    if sample.is_empty() {
+    if n == 0 {
         return Err(GofError::EmptySample);
-    }
-    if let Some(index) = sample.iter().position(|x| x.is_nan()) {
-        return Err(GofError::NanInSample { index });
     }
     Ok(())
 }

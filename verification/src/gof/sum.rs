@@ -13,13 +13,19 @@ pub(super) struct Neumaier {
 
 impl Neumaier {
     /// Adds one term.
+    ///
+    /// Both corrections are computed and one is selected (no branch to mispredict when the
+    /// larger operand alternates); the result is the same bits as the branch.
+    #[inline]
     pub(super) fn add(&mut self, v: f64) {
         let t = self.sum + v;
-        if self.sum.abs() >= v.abs() {
-            self.comp += (self.sum - t) + v;
+        let when_sum_larger = (self.sum - t) + v;
+        let when_term_larger = (v - t) + self.sum;
+        self.comp += if self.sum.abs() >= v.abs() {
+            when_sum_larger
         } else {
-            self.comp += (v - t) + self.sum;
-        }
+            when_term_larger
+        };
         self.sum = t;
     }
 

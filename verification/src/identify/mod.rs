@@ -15,9 +15,11 @@ use initspec::{Fans, Law, Scheme};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::battery::Battery;
 use crate::check::{Verdict, check_sorted};
-use crate::gof;
-use crate::sample::Sample;
+use crate::order::{Order, Run};
+use crate::sample::{Sample, Stored, Values, with_slice};
+use crate::storage::Storage;
 use structured::structured_candidates;
 
 /// The most values identify tests against each candidate (2²⁰).
@@ -82,18 +84,33 @@ const NAMED: &[&str] = &[
     "variance_scaling(scale=2, mode=fan_out)",
 ];
 
-/// A deterministic, evenly strided subsample of at most `max` values.
-pub fn subsample(values: &[f64], max: usize) -> Vec<f64> {
-    if values.len() <= max {
-        return values.to_vec();
-    }
-    let step = values.len() as f64 / max as f64;
-    (0..max)
-        .map(|i| values[(i as f64 * step) as usize])
-        .collect()
+/// A deterministic, evenly strided subsample of at most `max` values, converted to `f64`:
+/// value ⌊i·len/max⌋ for i < max (all values, in order, when there are at most `max`).
+///
+/// # Example
+/// ```
+/// # use initspec_verify::identify::subsample;
+/// assert_eq!(subsample(&[1.0f32, 2.0, 3.0, 4.0], 2), vec![1.0, 3.0]);
+/// ```
+pub fn subsample<'a>(values: impl Into<Values<'a>>, max: usize) -> Vec<f64> {
+    let values = values.into();
+    with_slice!(values, v => {
+        if v.len() <= max {
+            v.iter().map(|x| x.to_f64()).collect()
+        } else {
+            let step = v.len() as f64 / max as f64;
+            (0..max)
+                .map(|i| v[(i as f64 * step) as usize].to_f64())
+                .collect()
+        }
+    })
 }
 
 /// Candidate laws for `sample` (its values, with its shape, layout and groups), best first.
+///
+/// The subsample is put in order once ([`crate::order`]) and every candidate is held
+/// against its runs; the moment sums that depend only on a law's mean are shared between
+/// the candidates with that mean.
 ///
 /// # Example
 /// ```
@@ -107,27 +124,21 @@ pub fn subsample(values: &[f64], max: usize) -> Vec<f64> {
 /// assert_eq!(best.scheme, "kaiming_uniform(a=2.23606797749979)");
 /// ```
 pub fn identify(sample: &Sample<'_>) -> Vec<Candidate> {
-    let Sample {
-        values,
-        shape,
-        ref layout,
-        groups,
-        storage,
-    } = *sample;
-    let mut sorted = subsample(values, IDENTIFY_MAX_SAMPLES);
-    gof::sort_sample(&mut sorted);
-    let finite = sorted.iter().all(|x| x.is_finite());
+    let (shape, layout) = (sample.shape(), sample.layout());
+    let (groups, storage) = (sample.groups(), sample.storage());
+    let sub = subsample(sample.values(), IDENTIFY_MAX_SAMPLES);
+    let sorted = SortedSample::new(&sub);
     let mut laws: Vec<(String, String, Law)> = Vec::new();
     let mut push = |scheme: String, origin: String, law: Law| {
         if !laws.iter().any(|(_, _, known)| same_law(known, &law)) {
             laws.push((scheme, origin, law));
         }
     };
-    if let (Some(&first), Some(&last)) = (sorted.first(), sorted.last())
-        && first == last
-        && first.is_finite()
+    if let (Some(first), Some(last)) = (sorted.runs.first(), sorted.runs.last())
+        && first.x == last.x
+        && first.x.is_finite()
     {
-        let scheme = match first {
+        let scheme = match first.x {
             0.0 => "zeros".to_string(),
             1.0 => "ones".to_string(),
             c => format!("constant(value={})", initspec::grammar::format_number(c)),
@@ -154,16 +165,30 @@ pub fn identify(sample: &Sample<'_>) -> Vec<Candidate> {
             }
         }
     }
-    if finite {
+    if sorted.non_finite == 0 {
         for (scheme, law) in fitted(&sorted) {
             push(scheme, FITTED.to_string(), law);
+        }
+    }
+    // Σ (x − μ)² summed naively in sorted order, once per distinct mean μ.
+    let mut squares: Vec<(u64, f64)> = Vec::new();
+    for (_, _, law) in &laws {
+        let mean = law.mean();
+        if !squares.iter().any(|(bits, _)| *bits == mean.to_bits()) {
+            squares.push((mean.to_bits(), sorted.sum_of_squares(mean)));
         }
     }
     let mut candidates: Vec<Candidate> = laws
         .into_par_iter()
         .map(|(scheme, origin, law)| {
-            let verdict = check_sorted(&law, &sorted, storage, 1e-3);
-            candidate(scheme, origin, law, &verdict, &sorted)
+            let verdict = sorted.check(&law, storage);
+            let mean = law.mean().to_bits();
+            let sum = squares
+                .iter()
+                .find(|(bits, _)| *bits == mean)
+                .map_or(f64::NAN, |(_, s)| *s);
+            let variance_ratio = ratio_of(sum, sorted.n, &law);
+            candidate(scheme, origin, law, &verdict, variance_ratio)
         })
         .collect();
     candidates.extend(structured_candidates(sample));
@@ -180,6 +205,53 @@ pub fn identify(sample: &Sample<'_>) -> Vec<Candidate> {
             .then(a.ks_statistic.total_cmp(&b.ks_statistic))
     });
     candidates
+}
+
+/// The subsample of [`identify`] in order: its runs, held against every candidate.
+struct SortedSample {
+    runs: Vec<Run>,
+    n: usize,
+    non_finite: usize,
+}
+
+impl SortedSample {
+    fn new(values: &[f64]) -> Self {
+        let order = Order::new(values);
+        let non_finite = order.non_finite();
+        let mut runs = Vec::new();
+        order.for_each_block(&mut |block: &mut Vec<Run>| runs.extend_from_slice(block));
+        SortedSample {
+            runs,
+            n: values.len(),
+            non_finite,
+        }
+    }
+
+    /// [`check_sorted`] of the sorted subsample against `law`.
+    fn check(&self, law: &Law, storage: Storage) -> Verdict {
+        if law.is_structured() || self.non_finite > 0 || self.n == 0 {
+            return check_sorted(law, &self.values(), storage, 1e-3);
+        }
+        let mut battery = Battery::new(law, storage, self.n);
+        battery.feed(&self.runs);
+        battery.verdict(1e-3)
+    }
+
+    /// The sorted values (for the rare paths that need them whole).
+    fn values(&self) -> Vec<f64> {
+        self.runs
+            .iter()
+            .flat_map(|r| std::iter::repeat_n(r.x, r.count as usize))
+            .collect()
+    }
+
+    /// Σ (x − μ)², summed naively (left to right) in sorted order.
+    fn sum_of_squares(&self, mean: f64) -> f64 {
+        self.runs
+            .iter()
+            .flat_map(|r| std::iter::repeat_n((r.x - mean) * (r.x - mean), r.count as usize))
+            .sum::<f64>()
+    }
 }
 
 /// The p-value at or above which a named candidate counts as plausible and outranks the
@@ -207,14 +279,14 @@ fn candidate(
     origin: String,
     law: Law,
     verdict: &Verdict,
-    sorted: &[f64],
+    variance_ratio: f64,
 ) -> Candidate {
     Candidate {
         scheme,
         law: law.to_string(),
         p_value: verdict.p_value(),
         ks_statistic: verdict.check("ks").map_or(0.0, |c| c.statistic),
-        variance_ratio: variance_ratio(sorted, &law),
+        variance_ratio,
         origin,
         law_value: law,
     }
@@ -222,10 +294,19 @@ fn candidate(
 
 /// The second moment of `values` about the law's mean, as a multiple of the law's variance
 /// (NaN for a constant law).
+///
+/// ```text
+/// ratio = (Σ (xᵢ − μ)² / max(n, 1)) / σ²     (summed naively, in index order)
+/// ```
 pub fn variance_ratio(values: &[f64], law: &Law) -> f64 {
     let mean = law.mean();
-    let m2 =
-        values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / values.len().max(1) as f64;
+    let sum = values.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>();
+    ratio_of(sum, values.len(), law)
+}
+
+/// [`variance_ratio`] from the sum of squared deviations of `n` values.
+fn ratio_of(sum: f64, n: usize, law: &Law) -> f64 {
+    let m2 = sum / n.max(1) as f64;
     if law.variance() > 0.0 {
         m2 / law.variance()
     } else {
@@ -271,13 +352,16 @@ fn same_law(a: &Law, b: &Law) -> bool {
 /// moment, the symmetric uniform whose bound is the largest |x| (scaled by (n+1)/n, the
 /// unbiased estimate), and the symmetric truncated normal with that bound and the observed
 /// second moment.
-fn fitted(sorted: &[f64]) -> Vec<(String, Law)> {
-    let n = sorted.len();
+fn fitted(sorted: &SortedSample) -> Vec<(String, Law)> {
+    let n = sorted.n;
+    let (Some(first), Some(last)) = (sorted.runs.first(), sorted.runs.last()) else {
+        return Vec::new();
+    };
     if n < 2 {
         return Vec::new();
     }
-    let m2 = sorted.iter().map(|x| x * x).sum::<f64>() / n as f64;
-    let max_abs = sorted[0].abs().max(sorted[n - 1].abs());
+    let m2 = sorted.sum_of_squares(0.0) / n as f64;
+    let max_abs = first.x.abs().max(last.x.abs());
     let mut out = Vec::new();
     let std = m2.sqrt();
     if let Ok(law) = format!("normal(mean=0, std={std:e})").parse::<Law>() {
