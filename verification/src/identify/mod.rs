@@ -64,6 +64,20 @@ const DEFAULTS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Base schemes that are framework defaults in their own right, tried for every shape (a
+/// bias or a norm's vector included), as (scheme, origin).
+const BASE_DEFAULTS: &[(&str, &str)] = &[
+    (
+        "normal(std=0.02)",
+        "Hugging Face transformers default (initializer_range 0.02: GPT-2, BERT, Llama)",
+    ),
+    (
+        "truncated_normal(stddev=0.02)",
+        "Google BERT / Keras default of many TF models: N(0, 0.02²) re-drawn beyond ±2σ",
+    ),
+    ("normal(std=1)", "PyTorch nn.Embedding default: N(0, 1)"),
+];
+
 /// The named fan-based schemes tried for every shape.
 const NAMED: &[&str] = &[
     "xavier_uniform",
@@ -145,6 +159,14 @@ pub fn identify(sample: &Sample<'_>) -> Vec<Candidate> {
         };
         if let Ok(law) = scheme.parse::<Law>() {
             push(scheme, "constant".to_string(), law);
+        }
+    }
+    for &(scheme, origin) in BASE_DEFAULTS {
+        if let Ok(law) = scheme
+            .parse::<Scheme>()
+            .and_then(|s| s.resolve(shape, layout, groups))
+        {
+            push(scheme.to_string(), origin.to_string(), law);
         }
     }
     if let Ok(fans) = Fans::of_shape(shape, layout, groups) {
