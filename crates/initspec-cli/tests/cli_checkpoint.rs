@@ -816,3 +816,31 @@ fn transformers_checkpoints_pass_their_init_manifests() {
         "{failed:?}"
     );
 }
+
+#[test]
+fn init_prints_no_progress_when_stderr_is_not_a_terminal() {
+    // The progress bar is drawn only on a terminal: logs and pipes stay clean.
+    let dir = tempfile::tempdir().unwrap();
+    let m = write_manifest(dir.path(), MANIFEST, "m.toml");
+    let out = initspec(&[
+        "init",
+        "--manifest",
+        m.to_str().unwrap(),
+        "--out",
+        dir.path().join("ck").to_str().unwrap(),
+        "--shards",
+        "2",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let last = format!(
+        "initialized 9 of 9 tensors (94.1 KiB) from {}\n",
+        m.display()
+    );
+    assert!(stdout.ends_with(&last), "{stdout}");
+}
