@@ -1,36 +1,54 @@
-//! Tensor files: `.npy` and `.safetensors`, written in a stream and read back.
+//! Tensor files for initspec: `.npy`, `.safetensors`, Hugging Face sharded checkpoint
+//! directories, and the manifests that describe a whole model's initialization.
 //!
 //! # Writing
 //!
 //! [`TensorWriter::create`] takes the output path (the extension picks the
 //! format, see [`TensorFormat::from_path`]), the shape and the [`Dtype`]; the
 //! caller then pushes the little-endian element bytes in C order, in chunks of
-//! any size ([`TensorWriter::write_chunk`] or the typed helpers such as
-//! [`TensorWriter::write_f32`]), and calls [`TensorWriter::finish`], which
-//! checks that exactly the announced number of bytes arrived, fsyncs, and
-//! renames the temporary file (`.NAME.tmp-PID` in the same directory) to the
-//! final name. A writer dropped before `finish` removes its temporary file,
-//! so nothing is ever half-written at the final path. A tensor larger than
-//! memory can be written this way.
+//! any size ([`TensorWriter::write_chunk`] or [`TensorWriter::write_values`]),
+//! and calls [`TensorWriter::finish`], which checks that exactly the announced
+//! number of bytes arrived, fsyncs, and renames the temporary file
+//! (`.NAME.initspec-tmp-PID-K@HOST` in the same directory, see [`AtomicFile`])
+//! to the final name. A writer dropped before `finish` removes its temporary
+//! file, so nothing is ever half-written at the final path. A tensor larger
+//! than memory can be written this way. [`SafetensorsWriter`] does the same for
+//! several tensors in one `.safetensors` file (a checkpoint shard).
 //!
 //! - `.npy`: format version 1.0 (2.0 only when the header needs more than
 //!   65535 bytes), C order, dtypes `<f2`, `<f4`, `<f8`; the header is laid out
 //!   byte for byte as `numpy.save` lays it out. NumPy has no bfloat16, so
 //!   [`Dtype::BF16`] is refused.
-//! - `.safetensors`: one tensor under a caller-given name, dtypes F16, BF16,
-//!   F32, F64, an optional `__metadata__` string map (keys in sorted order),
-//!   the JSON header padded with spaces to a multiple of 8 bytes, as the
-//!   reference implementation pads it.
+//! - `.safetensors`: named tensors of dtypes F16, BF16, F32, F64, an optional
+//!   `__metadata__` string map (keys in sorted order), the JSON header padded
+//!   with spaces to a multiple of 8 bytes, as the reference implementation pads
+//!   it.
 //!
 //! # Reading
 //!
 //! [`read_tensor`] reads one tensor of either format into a [`TensorData`]:
-//! its logical shape, its stored [`Dtype`] and its values converted exactly to
-//! `f64` in C order. `.npy` files of versions 1.0, 2.0 and 3.0, little- or
-//! big-endian, C or Fortran order are read; `.safetensors` files are validated
-//! as strictly as the reference implementation validates them (contiguous,
-//! non-overlapping `data_offsets` that cover the data exactly). Any malformed
-//! input gives a one-line [`FormatError`], never a panic.
+//! its logical shape and its values in their stored width ([`Values`]: 2 bytes
+//! a value for f16 and bf16, 4 for f32), in C order. `.npy` files of versions
+//! 1.0, 2.0 and 3.0, little- or big-endian, C or Fortran order are read;
+//! `.safetensors` files are validated as strictly as the reference
+//! implementation validates them (contiguous, non-overlapping `data_offsets`
+//! that cover the data exactly). Any malformed input gives a one-line
+//! [`FormatError`], never a panic.
+//!
+//! [`safetensors::SafetensorsFile`] parses a header once, indexes its tensors by
+//! name (linear in their number) and reads one tensor at a time with positional
+//! reads, so threads can read one file at once and memory holds only the tensors
+//! being examined. Reading streams into an owned buffer rather than
+//! memory-mapping: the audit of a 2²⁶-value f32 file then peaks at 1.3× the
+//! tensor's bytes (docs/PERFORMANCE.md), and an mmap would add the file's pages
+//! to the resident set on top of any copy.
+//!
+//! # Checkpoints
+//!
+//! [`manifest`] reads and validates manifests (TOML or JSON), [`shards`] holds the
+//! sharded layout (file names, the index, which tensor goes in which file) and
+//! [`checkpoint`] opens a checkpoint (one file or a directory) and checks its
+//! layout as a whole.
 
 mod atomic;
 pub mod checkpoint;
