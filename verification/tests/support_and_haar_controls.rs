@@ -1,6 +1,7 @@
 //! Negative controls that the other suites lack (issue 19, item 6): the `support` check of a
-//! uniform law at its exact edge, a uniform law on a narrower or wider interval, and
-//! orthogonal matrices that are not Haar in ways other than the missing sign fix.
+//! uniform law at its exact edge, a uniform law on a narrower or wider interval, the `exact`
+//! check of a constant law, and orthogonal matrices that are not Haar in ways other than the
+//! missing sign fix.
 //!
 //! Every assertion uses α = 1e-6 with fixed seeds; failure messages name α, n and the seed. The
 //! positive control of each (our own draw passing the same check at the same n and seed) is
@@ -151,6 +152,39 @@ fn a_uniform_law_on_another_interval_is_rejected() {
         "U(±b) itself: α = {ALPHA:e}, n = {N}, seed = {SEED:#x}; {}",
         describe(&verdict)
     );
+}
+
+#[test]
+fn a_constant_off_by_one_representable_step_fails_the_exact_check() {
+    for (scheme, storage, wrong) in [
+        ("zeros", Storage::F32, f64::from(f32::from_bits(1))),
+        (
+            "ones",
+            Storage::BF16,
+            bf16::from_bits(bf16::ONE.to_bits() + 1).to_f64(),
+        ),
+        (
+            "constant(value=0.5)",
+            Storage::F64,
+            f64::from_bits(0.5f64.to_bits() - 1),
+        ),
+    ] {
+        let law = resolve(scheme, &[96, 40]);
+        let mut values = draw(&law, Stream::new(SEED, "exact"), 4096, storage);
+        let right = check_sample(&law, &values, storage, ALPHA);
+        assert!(
+            right.pass,
+            "positive control {scheme} {storage}: {}",
+            describe(&right)
+        );
+        values[100] = wrong;
+        let verdict = check_sample(&law, &values, storage, ALPHA);
+        assert!(
+            !verdict.pass && !passed(&verdict, "exact"),
+            "{scheme} {storage} with one value {wrong:e} accepted: {}",
+            describe(&verdict)
+        );
+    }
 }
 
 /// Our orthogonal `side × side` draw, row-major f64.
