@@ -7,7 +7,7 @@
 
 use initspec::{Law, Layout, Scheme, Stream};
 use initspec_verify::check::check_sample;
-use initspec_verify::conformance::{CASES, draw, run_case};
+use initspec_verify::conformance::{CASES, Case, draw, run_case};
 use initspec_verify::storage::Storage;
 
 /// Family-wise level of each case (Holm across its checks): the suite's α.
@@ -53,6 +53,50 @@ fn every_conformance_case_passes() {
         failures.is_empty(),
         "α = {ALPHA:e}, n = {N}, seed = {SEED}: {failures:#?}"
     );
+}
+
+/// The negative control of the case runner itself: a case that cannot pass must be reported
+/// failing. N(0, 10¹²) stored in f16 (largest finite value 65504) holds ±∞ nearly everywhere,
+/// so the exact `finite` check fails; a Haar ensemble of `eye` is no orthogonal law, so its
+/// `shape` check fails. (`initspec verify` turns a failing case into exit status 1:
+/// crates/initspec-cli/src/verify.rs tests that with these cases.)
+#[test]
+fn a_case_that_cannot_pass_is_reported_failing() {
+    let broken = [
+        (
+            Case {
+                scheme: "normal(std=1e6)",
+                shape: &[96, 40],
+                layout: "out-in",
+                groups: 1,
+                storage: Storage::F16,
+                seeds: 1,
+            },
+            "finite",
+        ),
+        (
+            Case {
+                scheme: "eye",
+                shape: &[16, 16],
+                layout: "out-in",
+                groups: 1,
+                storage: Storage::F64,
+                seeds: 3,
+            },
+            "shape",
+        ),
+    ];
+    for (case, check) in broken {
+        let report = run_case(0, &case, N, SEED, ALPHA).unwrap();
+        let failed = report.verdict.check(check).is_some_and(|c| !c.pass);
+        assert!(
+            !report.verdict.pass && failed,
+            "{} in {}: reported {:?} (α = {ALPHA:e}, n = {N}, seed = {SEED})",
+            case.scheme,
+            case.storage,
+            failing_checks(&report.verdict)
+        );
+    }
 }
 
 #[test]

@@ -237,28 +237,64 @@ proptest! {
     }
 
     #[test]
-    fn fan_based_laws_never_panic(
+    fn fan_based_laws_never_panic_and_fail_exactly_when_a_derived_scale_leaves_f64(
         x in arb_f64(), mode in arb_mode(), nonlinearity in arb_nonlinearity(),
         fan_in in 1u64..u64::MAX, fan_out in 1u64..u64::MAX,
     ) {
         let fans = Fans::new(fan_in, fan_out).unwrap();
-        let schemes = [
-            Scheme::xavier_uniform(x), Scheme::xavier_normal(x),
-            Scheme::kaiming_uniform(x, mode, nonlinearity), Scheme::kaiming_normal(x, mode, nonlinearity),
-            Scheme::variance_scaling(x, mode, Distribution::TruncatedNormal),
+        let (fi, fo) = (fan_in as f64, fan_out as f64);
+        let fan = fans.get(mode);
+        // Each scheme with the natural log of the scale its `# Formula` derives first: the std
+        // for PyTorch's (gain·√(2/(fan_in + fan_out)), gain/√fan with the gain of
+        // `Nonlinearity::gain`, held against PyTorch's values in gain.rs), the variance
+        // scale/fan for Keras's variance_scaling; and the law's std that follows from it.
+        let kaiming_gain = nonlinearity.gain(x);
+        let xavier_ln = x.ln() + 0.5 * (2.0 / (fi + fo)).ln();
+        let kaiming_ln = kaiming_gain.ln() - 0.5 * fan.ln();
+        let keras_ln = x.ln() - fan.ln();
+        let cases = [
+            (Scheme::xavier_uniform(x), xavier_ln, xavier_ln),
+            (Scheme::xavier_normal(x), xavier_ln, xavier_ln),
+            (Scheme::kaiming_uniform(x, mode, nonlinearity), kaiming_ln, kaiming_ln),
+            (Scheme::kaiming_normal(x, mode, nonlinearity), kaiming_ln, kaiming_ln),
+            (
+                Scheme::variance_scaling(x, mode, Distribution::TruncatedNormal),
+                keras_ln,
+                0.5 * keras_ln,
+            ),
         ];
-        for scheme in schemes.into_iter().flatten() {
-            // A law that exists is valid: finite parameters (its variance may still overflow,
-            // e.g. std = 1e308), and it prints as a base scheme that parses back to it.
-            if let Ok(law) = scheme.law(&fans) {
+        for (scheme, derived_ln, std_ln) in cases {
+            let Ok(scheme) = scheme else { continue };
+            let law = scheme.law(&fans);
+            // Err exactly when a derived scale or bound is not a finite positive f64
+            // (docs of `Scheme::law`). Far inside the range of f64 (e^±690) every quantity
+            // the formula forms (bounds √3·std and 2·std/0.88 included) is finite and > 0;
+            // beyond e^710 it overflows, below e^−750 it is 0; between, rounding decides.
+            if derived_ln.abs() < 690.0 {
+                prop_assert!(law.is_ok(), "{}: {:?}", scheme, law);
+            } else if !(-750.0..=710.0).contains(&derived_ln) {
+                prop_assert!(law.is_err(), "{}: {:?}", scheme, law);
+            }
+            if let Ok(law) = law {
+                // A law that exists is valid: finite parameters (its variance may still
+                // overflow, e.g. std = 1e308), it prints as a base scheme that parses back
+                // to it, and its std is the formula's (checked where the variance is a
+                // normal f64; the truncated law's std is its parent's times 0.8796·/0.8796).
                 prop_assert!(law.mean().is_finite() && !law.variance().is_nan(), "{}", law);
                 prop_assert_eq!(law.to_string().parse::<Law>().ok(), Some(law));
+                if std_ln.abs() < 300.0 {
+                    let got = 0.5 * law.variance().ln();
+                    prop_assert!(
+                        (got - std_ln).abs() < 1e-10 * (1.0 + std_ln.abs()),
+                        "{}: ln std {} vs the formula's {}", law, got, std_ln
+                    );
+                }
             }
         }
     }
 
     #[test]
-    fn law_functions_never_panic(mean in arb_f64(), std in arb_f64(), a in arb_f64(), b in arb_f64(), x in arb_f64()) {
+    fn law_functions_never_panic_and_stay_in_range(mean in arb_f64(), std in arb_f64(), a in arb_f64(), b in arb_f64(), x in arb_f64()) {
         let laws = [
             Normal::new(mean, std).map(Law::Normal),
             Uniform::new(a, b).map(Law::Uniform),
@@ -271,6 +307,12 @@ proptest! {
             prop_assert!(x.is_nan() || (0.0..=1.0).contains(&sf), "{} sf({}) = {}", law, x, sf);
             let q = law.quantile(x);
             prop_assert!((0.0..=1.0).contains(&x) || q.is_nan(), "{} quantile({}) = {}", law, x, q);
+            // A probability's quantile lies in the support.
+            let support = law.support();
+            prop_assert!(
+                !(0.0..=1.0).contains(&x) || (support.low <= q && q <= support.high),
+                "{} quantile({}) = {} outside [{}, {}]", law, x, q, support.low, support.high
+            );
         }
     }
 
@@ -310,10 +352,29 @@ proptest! {
     }
 
     #[test]
-    fn parsing_arbitrary_text_never_panics(text in any::<String>()) {
-        let _ = text.parse::<Scheme>();
-        let _ = text.parse::<Law>();
-        let _ = text.parse::<Layout>();
+    fn parsing_arbitrary_text_never_panics_and_answers_in_one_line_or_round_trips(
+        text in any::<String>(),
+    ) {
+        // Whatever the text, each parser returns: a value that prints as text parsing back
+        // to it, or an error whose message is one non-empty line (the CLI prints it as is).
+        let one_line = |e: &initspec::Error| {
+            let m = e.to_string();
+            !m.trim().is_empty() && !m.contains('\n')
+        };
+        match text.parse::<Scheme>() {
+            Ok(scheme) => prop_assert_eq!(scheme.to_string().parse::<Scheme>().ok(), Some(scheme)),
+            Err(e) => prop_assert!(one_line(&e), "{:?}: {}", text, e),
+        }
+        match text.parse::<Law>() {
+            Ok(law) => prop_assert_eq!(law.to_string().parse::<Law>().ok(), Some(law)),
+            Err(e) => prop_assert!(one_line(&e), "{:?}: {}", text, e),
+        }
+        match text.parse::<Layout>() {
+            Ok(layout) => {
+                prop_assert_eq!(layout.to_string().parse::<Layout>().ok(), Some(layout.clone()))
+            }
+            Err(e) => prop_assert!(one_line(&e), "{:?}: {}", text, e),
+        }
     }
 
     #[test]
@@ -328,7 +389,7 @@ proptest! {
     }
 
     #[test]
-    fn parsing_layout_shaped_text_never_panics(
+    fn parsing_layout_shaped_text_never_panics_and_fans_follow_the_documented_rules(
         ins in prop::collection::vec(any::<isize>(), 0..4),
         outs in prop::collection::vec(-5isize..5, 0..4),
         batch in prop::collection::vec(-5isize..5, 0..3),
@@ -339,7 +400,41 @@ proptest! {
         let text = format!("axes(in=[{}], out=[{}], batch=[{}])", list(&ins), list(&outs), list(&batch));
         if let Ok(layout) = text.parse::<Layout>() {
             prop_assert_eq!(layout.to_string().parse::<Layout>().ok(), Some(layout.clone()));
-            let _ = Fans::of_shape(&shape, &layout, groups);
+            // Fans::of_shape against its documented rules, computed here: rank ≥ 2, every
+            // axis in −rank..rank and named once across the three lists, groups = 1, and no
+            // zero fan; then fan_in = Π in-dims · rf and fan_out = Π out-dims · rf, rf the
+            // product of the dims in no list.
+            let rank = shape.len() as isize;
+            let resolved: Vec<Option<usize>> = ins.iter().chain(&outs).chain(&batch)
+                .map(|&a| {
+                    let i = if a < 0 { a.checked_add(rank)? } else { a };
+                    (0..rank).contains(&i).then_some(i as usize)
+                })
+                .collect();
+            let mut named: Vec<usize> = resolved.iter().flatten().copied().collect();
+            named.sort_unstable();
+            let distinct = named.windows(2).all(|w| w[0] != w[1]);
+            let valid_axes = resolved.iter().all(Option::is_some) && distinct;
+            let product = |axes: &[Option<usize>]| -> u64 {
+                axes.iter().map(|i| shape[i.unwrap()] as u64).product()
+            };
+            let rf: u64 = (0..shape.len())
+                .filter(|i| !named.contains(i))
+                .map(|i| shape[i] as u64)
+                .product();
+            let got = Fans::of_shape(&shape, &layout, groups);
+            if rank >= 2 && valid_axes && groups == 1 {
+                let fan_in = product(&resolved[..ins.len()]) * rf;
+                let fan_out = product(&resolved[ins.len()..ins.len() + outs.len()]) * rf;
+                if fan_in > 0 && fan_out > 0 {
+                    let fans = got.unwrap();
+                    prop_assert_eq!((fans.fan_in(), fans.fan_out()), (fan_in, fan_out), "{}", text);
+                } else {
+                    prop_assert!(got.is_err(), "{} {:?}: zero fan accepted", text, shape);
+                }
+            } else {
+                prop_assert!(got.is_err(), "{} {:?} groups {}: {:?}", text, shape, groups, got);
+            }
         }
     }
 }

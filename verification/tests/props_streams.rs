@@ -99,7 +99,7 @@ fn check_range<T: Element + PartialEq + std::fmt::Debug>(
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 48,
+        cases: 1024,
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
             REGRESSIONS,
         ))),

@@ -114,7 +114,7 @@ fn arb_random_scheme() -> impl Strategy<Value = Scheme> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 64,
+        cases: 2048,
         // Fixed: the suite must not change its cases from run to run.
         rng_seed: RngSeed::Fixed(0x1a175eed0004),
         ..ProptestConfig::default()

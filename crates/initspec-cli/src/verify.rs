@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use initspec_verify::conformance::{CASES, CaseReport, run_case};
+use initspec_verify::conformance::{CASES, Case, CaseReport, run_case};
 use serde::Serialize;
 
 use crate::output::{Outcome, outln};
@@ -102,6 +102,18 @@ fn word(pass: bool) -> &'static str {
 /// # Errors
 /// `samples` is 0, or `alpha` is not in (0, 1).
 pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> anyhow::Result<Outcome> {
+    run_cases(CASES, samples, seed, alpha, json)
+}
+
+/// Runs `cases` (the built-in [`CASES`] for `initspec verify`; the tests pass others, such
+/// as a case that must fail, to check the verdict and the exit status).
+fn run_cases(
+    cases: &[Case],
+    samples: usize,
+    seed: u64,
+    alpha: f64,
+    json: bool,
+) -> anyhow::Result<Outcome> {
     let mut out = String::new();
     crate::limits::in_range("--samples", samples, 1, MAX_SAMPLES)?;
     crate::limits::check_memory(
@@ -112,7 +124,7 @@ pub fn run(samples: usize, seed: u64, alpha: f64, json: bool) -> anyhow::Result<
         return Err(anyhow!("--alpha must lie in (0, 1), got {alpha}"));
     }
     let started = Instant::now();
-    let reports: Vec<CaseReport> = CASES
+    let reports: Vec<CaseReport> = cases
         .iter()
         .enumerate()
         .map(|(i, case)| run_case(i, case, samples, seed, alpha))
@@ -221,4 +233,53 @@ fn print_table(
         reports.len() - failed,
         reports.len()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use initspec_verify::storage::Storage;
+
+    /// A case that cannot pass: N(0, 10¹²) stored in f16, whose largest finite value is
+    /// 65504, so nearly every value is ±∞ and the exact `finite` check fails.
+    const BROKEN: Case = Case {
+        scheme: "normal(std=1e6)",
+        shape: &[96, 40],
+        layout: "out-in",
+        groups: 1,
+        storage: Storage::F16,
+        seeds: 1,
+    };
+
+    #[test]
+    fn a_failing_case_fails_the_verdict_and_the_exit_status() {
+        // A built-in uniform case (our own draw, n = 4096, seed 0, checked at α = 1e-6) and
+        // the broken one: the verdict and the status follow the failing one.
+        let cases = [CASES[3], BROKEN];
+        let outcome = run_cases(&cases, 4096, 0, DEFAULT_ALPHA, true).unwrap();
+        assert_eq!(outcome.status, 1, "{}", outcome.text);
+        let v: serde_json::Value = serde_json::from_str(&outcome.text).unwrap();
+        assert_eq!(v["verdict"], "fail");
+        let results = v["results"].as_array().unwrap();
+        assert_eq!(results[0]["verdict"], "pass", "{}", results[0]);
+        assert_eq!(results[1]["verdict"], "fail", "{}", results[1]);
+        let finite = results[1]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "finite")
+            .unwrap();
+        assert_eq!(finite["pass"], false, "{finite}");
+        // The table says so too.
+        let table = run_cases(&cases, 4096, 0, DEFAULT_ALPHA, false).unwrap();
+        assert_eq!(table.status, 1);
+        assert!(
+            table.text.contains("verdict: FAIL (1 of 2 cases pass)"),
+            "{}",
+            table.text
+        );
+        // And the good case alone passes with status 0 (the positive control).
+        let good = run_cases(&cases[..1], 4096, 0, DEFAULT_ALPHA, false).unwrap();
+        assert_eq!(good.status, 0, "{}", good.text);
+    }
 }

@@ -31,7 +31,12 @@ use serde_json::Value;
 const LAW_TOLERANCE: f64 = 1e-9;
 /// Tolerance of identify's law matching (the manifest's `identify_policy`).
 const IDENTIFY_TOLERANCE: f64 = 0.01;
-/// The p-value at which identify counts a candidate as plausible.
+/// The p-value at which identify counts a candidate as plausible: identify's own reporting
+/// threshold (it prints "no candidate fits at α = 1e-3"). An exception to the suite's
+/// α ≤ 1e-6, stated here: these tensors are fixed files written by the frameworks and never
+/// redrawn, so no change of ours re-rolls them, and the assertion is a statement about the
+/// fixed bytes (it asks for a plausible candidate, which a smaller threshold would only make
+/// easier to find; the audits' `ks` p-values on the same files are held against SciPy's).
 const PLAUSIBLE: f64 = 1e-3;
 
 fn fixtures() -> PathBuf {

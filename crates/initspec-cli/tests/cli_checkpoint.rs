@@ -11,6 +11,10 @@ use initspec_io::safetensors::TensorSpec;
 use initspec_io::{Dtype, SafetensorsWriter};
 use serde_json::Value;
 
+/// The level at which a test audits our own draws and expects them to pass: the suite's
+/// per-assertion α (docs/VERIFICATION.md, "Statistical policy").
+const SUITE_ALPHA: &str = "1e-6";
+
 fn initspec(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_initspec"))
         .args(args)
@@ -473,8 +477,10 @@ fn draw(seed: u64, name: &str, std: f64, n: usize) -> Vec<f32> {
 
 #[test]
 fn checkpoint_audit_finds_copies_and_reused_seeds() {
-    // α = 1e-3 for the checkpoint (the default); tensors of 4096 and 2048 values, seeds
-    // 1–4. "d" is half the size of the others: a reused stream gives it "c"'s first values.
+    // α = 1e-6 for the checkpoint (the suite's α: the correct one passes by chance with
+    // probability ≥ 1 − 1e-6; the defects below fail at any α); tensors of 4096 and 2048
+    // values, seeds 1–4. "d" is half the size of the others: a reused stream gives it "c"'s
+    // first values.
     let dir = tempfile::tempdir().unwrap();
     let manifest = format!(
         "{}[[tensor]]\nname = \"d\"\nshape = [32, 64]\nscheme = \"normal(std=0.02)\"\n",
@@ -499,7 +505,14 @@ fn checkpoint_audit_finds_copies_and_reused_seeds() {
             ("d", &d, half),
         ],
     );
-    ok(&["audit", good.to_str().unwrap(), "--manifest", m]);
+    ok(&[
+        "audit",
+        good.to_str().unwrap(),
+        "--manifest",
+        m,
+        "--alpha",
+        SUITE_ALPHA,
+    ]);
     // "b" a byte copy of "a"; "d" drawn from "c"'s stream (a reused seed and name).
     let c_again = draw(3, "c", 0.02, 2048);
     let bad = dir.path().join("bad.safetensors");
@@ -512,7 +525,15 @@ fn checkpoint_audit_finds_copies_and_reused_seeds() {
             ("d", &c_again, half),
         ],
     );
-    let out = initspec(&["audit", bad.to_str().unwrap(), "--manifest", m, "--json"]);
+    let out = initspec(&[
+        "audit",
+        bad.to_str().unwrap(),
+        "--manifest",
+        m,
+        "--json",
+        "--alpha",
+        SUITE_ALPHA,
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verdict"], "fail");
@@ -582,7 +603,7 @@ fn checkpoint_audit_json_contract_with_skipped_and_failing_tensors() {
         m.to_str().unwrap(),
         "--json",
         "--alpha",
-        "1e-4",
+        SUITE_ALPHA,
     ]);
     assert_eq!(
         out.status.code(),
@@ -593,7 +614,7 @@ fn checkpoint_audit_json_contract_with_skipped_and_failing_tensors() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         (v["verdict"].as_str(), v["alpha"].as_f64()),
-        (Some("fail"), Some(1e-4))
+        (Some("fail"), Some(1e-6))
     );
     let tensors = v["tensors"].as_array().unwrap();
     let by_name = |n: &str| {
@@ -630,7 +651,7 @@ fn checkpoint_audit_json_contract_with_skipped_and_failing_tensors() {
         }
     }
     // The family-wise level: 2 audited tensors + 2 cross checks.
-    assert_eq!(v["alpha_per_test"].as_f64(), Some(1e-4 / 4.0));
+    assert_eq!(v["alpha_per_test"].as_f64(), Some(1e-6 / 4.0));
 }
 
 #[test]
@@ -652,6 +673,8 @@ fn manifest_of_a_checkpoint_reproduces_and_audits_it() {
         ck.to_str().unwrap(),
         "--manifest",
         m.to_str().unwrap(),
+        "--alpha",
+        SUITE_ALPHA,
     ]);
     let found = dir.path().join("found.json");
     ok(&[
@@ -681,6 +704,8 @@ fn manifest_of_a_checkpoint_reproduces_and_audits_it() {
         ck.to_str().unwrap(),
         "--manifest",
         found.to_str().unwrap(),
+        "--alpha",
+        SUITE_ALPHA,
     ]);
     let text = ok(&["identify", ck.to_str().unwrap()]);
     assert!(

@@ -22,6 +22,43 @@ fn number(v: &Value, key: &str) -> f64 {
         .unwrap_or_else(|| panic!("`{key}` is not a number in {v}"))
 }
 
+/// `initspec verify` exits 1 when a case fails. Through the binary a case is made to fail by
+/// the level alone: at α = 0.999999 Holm's first step rejects a case when its smallest p-value
+/// is below α/k (k ≤ 5 checks, so about 0.2), which each of the ~60 scalar cases escapes with
+/// probability about 0.8⁵ = 0.33 were its checks independent, so that all escape with
+/// probability far below 1e-6 (seed 0, 4096 samples). A case that fails on its own, with
+/// the library's case runner, is tested in crates/initspec-cli/src/verify.rs and
+/// verification/tests/conformance_cases.rs.
+#[test]
+fn verify_exits_1_when_a_case_fails() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_initspec"))
+        .args([
+            "verify",
+            "--samples",
+            "4096",
+            "--alpha",
+            "0.999999",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let v: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(v["verdict"], "fail");
+    let failed = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["verdict"] == "fail")
+        .count();
+    assert!(failed >= 1, "{v}");
+}
+
 #[test]
 fn verify_json_names_every_case_and_its_checks() {
     let v = json_of(&["verify", "--samples", "4096", "--json"]);

@@ -96,6 +96,13 @@ mod tests {
             Stream::new(42, "layer1.weight").key(),
             [0x3863_b824, 0xdcac_3e32]
         );
+        // The largest seed with the empty name, and a name whose UTF-8 length (15 bytes) is
+        // not its length in characters (12): the prefix counts bytes.
+        assert_eq!(Stream::new(u64::MAX, "").key(), [0x38cf_f902, 0xb0a7_f2f1]);
+        assert_eq!(
+            Stream::new(7, "tête.poids·Ω").key(),
+            [0x0100_3796, 0x0c5d_2852]
+        );
         let mut distinct = std::collections::HashSet::new();
         for seed in 0..200u64 {
             for name in ["w", "weight", "layer.0.weight", "ab", "abc"] {

@@ -228,8 +228,10 @@ mod tests {
         let verdict = c.checks.iter().find(|k| k.name == "verdict").unwrap();
         assert_eq!(verdict.power["no_sign_fix"].rejections, 20, "{c:?}");
         assert_eq!(verdict.power["gain_1pct_bf16"].rejections, 20, "{c:?}");
-        // Our draws: Binom(20, ≤ 1e-3) false positives; P(X ≥ 4) ≤ C(20, 4)·(1e-3)⁴ = 4.8e-9,
-        // within the suite's α = 1e-6 (P(X ≥ 2) would be 1.9e-4, P(X ≥ 3) 1.1e-6).
+        // Our draws: 20 trials of each of the two nulls (f64, bf16), so Binom(40, ≤ 1e-3)
+        // false positives; P(X ≥ 4) ≤ C(40, 4)·(1e-3)⁴ = 9.1e-8, within the suite's α = 1e-6
+        // (P(X ≥ 3) ≤ C(40, 3)·(1e-3)³ = 9.9e-6 would not be).
+        assert_eq!(verdict.false_positive.trials, 40, "{c:?}");
         assert!(verdict.false_positive.rejections <= 3, "{c:?}");
         let orthogonality = &c.checks[0];
         assert_eq!(orthogonality.false_positive.rejections, 0);

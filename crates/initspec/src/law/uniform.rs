@@ -117,12 +117,23 @@ impl Uniform {
     ///
     /// # Formula
     /// ```text
-    /// F⁻¹(p) = a + p·(b − a)
+    /// F⁻¹(p) = clamp(a + p·(b − a), a, b)
+    /// ```
+    ///
+    /// The clamp keeps the rounded result in the support: where b − a rounds (a = −1.8e308,
+    /// b = −8e22 gives b − a = 1.8e308) the unclamped sum at p = 1 is 0, not b.
+    ///
+    /// # Example
+    /// ```
+    /// use initspec::law::Uniform;
+    /// let u = Uniform::new(-f64::MAX, -8e22).unwrap();
+    /// assert_eq!(u.quantile(1.0), -8e22);
+    /// assert_eq!(u.quantile(0.0), -f64::MAX);
     /// ```
     pub fn quantile(&self, p: f64) -> f64 {
         if p.is_nan() || !(0.0..=1.0).contains(&p) {
             return f64::NAN;
         }
-        self.a + p * (self.b - self.a)
+        (self.a + p * (self.b - self.a)).clamp(self.a, self.b)
     }
 }
