@@ -91,7 +91,7 @@ pub fn audit(sample: &Sample<'_>, scheme: &Scheme, alpha: f64) -> Result<Audit, 
     let (verdict, m2) = if law.is_structured() {
         (check_sample(&law, values, storage, alpha), None)
     } else {
-        check_scalar(&law, values, storage, alpha)
+        check_scalar(&law, values, Some(shape), storage, alpha)
     };
     let variance = variance_comparison(values, &law, m2);
     // For a structured claim only structured look-alikes are worth naming: one element of an
@@ -245,7 +245,34 @@ fn summarize(
             format!("the matrix is orthogonal but {tested} not follow the Haar law")
         });
     }
-    if reasons.is_empty() && ["ks", "anderson_darling", "chi2"].iter().any(|n| failed(n)) {
+    // Dependence among the values: say which structure was found, and do not send the
+    // reader to the marginal shape, which dependent values can break on their own.
+    let mut dependent = false;
+    for check in verdict.checks.iter().filter(|c| !c.pass) {
+        let reason = match check.name.as_str() {
+            "serial" | "serial_axis0" => {
+                format!(
+                    "the values are not independent: neighbours {}",
+                    check.detail
+                )
+            }
+            "atoms" => format!(
+                "one value repeats far more often than the law allows: {}",
+                check.detail
+            ),
+            "duplicate_rows" => format!("copied rows: {}", check.detail),
+            _ => continue,
+        };
+        dependent = true;
+        reasons.push(reason);
+    }
+    let marginal_shape = ["ks", "anderson_darling", "chi2"].iter().any(|n| failed(n));
+    if dependent && marginal_shape {
+        reasons.push(
+            "the marginal checks fail too, which that structure can cause on its own".to_string(),
+        );
+    }
+    if reasons.is_empty() && marginal_shape {
         let family = match law {
             Law::Sparse(_) => "normal in its non-zero values",
             _ => law.family(),
@@ -255,7 +282,7 @@ fn summarize(
         ));
     }
     let mut summary = format!("does not conform: {}", reasons.join("; "));
-    if let Some(c) = resembles {
+    if let Some(c) = resembles.filter(|_| !dependent) {
         summary.push_str(&format!(
             ": these weights look like {} ({}), i.e. {}",
             c.scheme, c.origin, c.law

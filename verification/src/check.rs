@@ -12,6 +12,8 @@
 //!   mean       z-test of the mean against the law's mean
 //!   variance   second moment about the law's mean: exact χ²ₙ for a normal law,
 //!              kurtosis-aware z otherwise
+//! iid checks (scalar laws, in the audit, which knows the shape: [`crate::iid`])
+//!   serial, serial_axis0, atoms, duplicate_rows
 //! ```
 //!
 //! For bf16/f16 storage the KS and χ² checks use the rounded (lattice) law of
@@ -22,6 +24,7 @@ use serde::Serialize;
 
 use crate::battery::{Battery, finite_check};
 use crate::gof;
+use crate::iid::{Atoms, iid_checks};
 use crate::order::{Order, SortKey, runs_of_sorted};
 use crate::sample::{Values, with_slice};
 use crate::storage::Storage;
@@ -34,7 +37,8 @@ pub const CHI2_BINS: usize = 16;
 /// One check's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
-    /// `finite`, `support`, `exact`, `ks`, `anderson_darling`, `chi2`, `mean`, `variance`.
+    /// `finite`, `support`, `exact`, `ks`, `anderson_darling`, `chi2`, `mean`, `variance`;
+    /// in an audit also `serial`, `serial_axis0`, `atoms`, `duplicate_rows` ([`crate::iid`]).
     pub name: String,
     /// The test statistic (the KS distance D for `ks`; the count of offending values for
     /// the exact checks).
@@ -149,23 +153,26 @@ pub fn check_sample<'a>(
         };
         return crate::structured::check_structured(law, &wide, storage, alpha);
     }
-    check_scalar(law, values, storage, alpha).0
+    check_scalar(law, values, None, storage, alpha).0
 }
 
 /// The checks of a scalar `law` on `values` tested as `storage`, and the second moment about
-/// the law's mean when the battery ran (all values finite, at least one).
+/// the law's mean when the battery ran (all values finite, at least one). With the tensor's
+/// `shape`, the iid checks of [`crate::iid`] join the statistical checks (one Holm family).
 pub(crate) fn check_scalar(
     law: &Law,
     values: Values<'_>,
+    shape: Option<&[usize]>,
     storage: Storage,
     alpha: f64,
 ) -> (Verdict, Option<f64>) {
-    with_slice!(values, v => check_scalar_slice(law, v, storage, alpha))
+    with_slice!(values, v => check_scalar_slice(law, v, shape, storage, alpha))
 }
 
 fn check_scalar_slice<T: SortKey>(
     law: &Law,
     values: &[T],
+    shape: Option<&[usize]>,
     storage: Storage,
     alpha: f64,
 ) -> (Verdict, Option<f64>) {
@@ -180,9 +187,21 @@ fn check_scalar_slice<T: SortKey>(
         );
     }
     let mut battery = Battery::new(law, storage, n);
-    order.for_each_block(&mut |runs| battery.feed_block_owned(runs));
+    let mut atoms = Atoms::default();
+    order.for_each_block(&mut |runs| {
+        if shape.is_some() {
+            atoms.add(runs);
+        }
+        battery.feed_block_owned(runs)
+    });
     let m2 = battery.second_moment();
-    (battery.verdict(alpha), Some(m2))
+    let verdict = battery.verdict(alpha);
+    let Some(shape) = shape else {
+        return (verdict, Some(m2));
+    };
+    let mut checks = verdict.checks;
+    checks.extend(iid_checks(law, values, shape, storage, &atoms));
+    (finish(checks, alpha, n), Some(m2))
 }
 
 /// [`check_sample`] on a sample that is already sorted ([`gof::sort_sample`]), so that

@@ -408,7 +408,7 @@ fn identical_sign_patterns(eligible: &[(&str, &SignSketch)]) -> Vec<(usize, usiz
 
 /// The exact two-sided p-value of `agree` successes in `k` fair coin flips:
 /// `min(1, 2·min(P(X ≤ agree), P(X ≥ agree)))`.
-fn binomial_two_sided(agree: u64, k: u64) -> f64 {
+pub(crate) fn binomial_two_sided(agree: u64, k: u64) -> f64 {
     if k == 0 {
         return 1.0;
     }

@@ -16,6 +16,8 @@
 //! - [`order`]: the sorted order of a sample (its distinct values and their counts) without
 //!   copying or widening it, in bounded memory; the scalar checks read the sample through it.
 //! - [`calibrate`]: measured false-positive rates and power of every check.
+//! - [`iid`]: the audit's checks that a tensor's values are independent draws (serial
+//!   dependence along its axes, atoms, duplicate rows).
 //! - [`independence`]: checks that two tensors (or neighbours in one) are uncorrelated.
 //! - [`cross`]: the checks between the tensors of a checkpoint (copies, shared streams).
 //!
@@ -31,6 +33,7 @@ pub mod cross;
 pub mod gof;
 pub mod haar;
 pub mod identify;
+pub mod iid;
 pub mod independence;
 mod normal_tails;
 pub mod order;
