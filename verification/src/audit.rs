@@ -250,7 +250,7 @@ fn summarize(
     let mut dependent = false;
     for check in verdict.checks.iter().filter(|c| !c.pass) {
         let reason = match check.name.as_str() {
-            "serial" | "serial_axis0" => {
+            name if name.starts_with("serial") => {
                 format!(
                     "the values are not independent: neighbours {}",
                     check.detail
@@ -260,7 +260,12 @@ fn summarize(
                 "one value repeats far more often than the law allows: {}",
                 check.detail
             ),
-            "duplicate_rows" => format!("copied rows: {}", check.detail),
+            "duplicate_rows" | "duplicate_columns" | "duplicate_blocks" => {
+                format!("copied slices: {}", check.detail)
+            }
+            "similar_rows" | "similar_columns" => {
+                format!("near-copied slices: {}", check.detail)
+            }
             _ => continue,
         };
         dependent = true;

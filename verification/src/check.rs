@@ -13,7 +13,7 @@
 //!   variance   second moment about the law's mean: exact χ²ₙ for a normal law,
 //!              kurtosis-aware z otherwise
 //! iid checks (scalar laws, in the audit, which knows the shape: [`crate::iid`])
-//!   serial, serial_axis0, atoms, duplicate_rows
+//!   serial, serial_axisK, atoms, duplicate_{rows,columns,blocks}, similar_{rows,columns}
 //! ```
 //!
 //! For bf16/f16 storage the KS and χ² checks use the rounded (lattice) law of
@@ -38,7 +38,8 @@ pub const CHI2_BINS: usize = 16;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
     /// `finite`, `support`, `exact`, `ks`, `anderson_darling`, `chi2`, `mean`, `variance`;
-    /// in an audit also `serial`, `serial_axis0`, `atoms`, `duplicate_rows` ([`crate::iid`]).
+    /// in an audit also the iid checks of [`crate::iid`] (`serial`, `serial_axisK`, `atoms`,
+    /// `duplicate_*`, `similar_*`).
     pub name: String,
     /// The test statistic (the KS distance D for `ks`; the count of offending values for
     /// the exact checks).
@@ -154,6 +155,37 @@ pub fn check_sample<'a>(
         return crate::structured::check_structured(law, &wide, storage, alpha);
     }
     check_scalar(law, values, None, storage, alpha).0
+}
+
+/// The audit's checks of a tensor: [`check_sample`] with the iid checks of [`crate::iid`]
+/// for a scalar `law` (its values in C order, of `shape`), all in one Holm family at
+/// `alpha`; a structured law takes its structural checks.
+///
+/// # Example
+/// ```
+/// use initspec::{Law, Sampler, Stream};
+/// use initspec_verify::{check::check_tensor, storage::Storage};
+/// let law: Law = "normal(mean=0, std=0.05)".parse().unwrap();
+/// let mut w = vec![0f32; 256 * 256];
+/// Sampler::new(&law, Stream::new(1, "doc")).fill(&mut w);
+/// assert!(check_tensor(&law, &w, &[256, 256], Storage::F32, 1e-6).pass, "α = 1e-6, seed 1");
+/// w.sort_by(f32::total_cmp); // the same values, no longer independent draws
+/// let sorted = check_tensor(&law, &w, &[256, 256], Storage::F32, 1e-6);
+/// assert!(!sorted.pass && !sorted.check("serial").unwrap().pass);
+/// ```
+pub fn check_tensor<'a>(
+    law: &Law,
+    values: impl Into<Values<'a>>,
+    shape: &[usize],
+    storage: Storage,
+    alpha: f64,
+) -> Verdict {
+    let values = values.into();
+    let storage = values.storage_declared_as(storage);
+    if law.is_structured() {
+        return check_sample(law, values, storage, alpha);
+    }
+    check_scalar(law, values, Some(shape), storage, alpha).0
 }
 
 /// The checks of a scalar `law` on `values` tested as `storage`, and the second moment about

@@ -9,6 +9,7 @@
 
 use std::time::Instant;
 
+use initspec_verify::calibrate::iid::IidCheckCalibration;
 use initspec_verify::calibrate::{
     CHECKS, Calibration, Config, Control, DEFAULT_ALPHA, DEFAULT_SAMPLES, DEFAULT_SEED,
     DEFAULT_TRIALS, calibrate,
@@ -80,7 +81,7 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::success(out))
 }
 
-/// Bytes `calibrate` holds at once: the p-values of every check for every trial of its eight
+/// Bytes `calibrate` holds at once: the p-values of every check for every trial of its
 /// laws and controls ([`CALIBRATION_BYTES_PER_TRIAL`] a trial), and one f64 sample plus its
 /// sorted copy per worker thread. `None` on overflow.
 fn calibration_bytes(trials: usize, samples: usize, threads: Option<usize>) -> Option<u64> {
@@ -92,9 +93,11 @@ fn calibration_bytes(trials: usize, samples: usize, threads: Option<usize>) -> O
 
 /// Bytes `calibrate` keeps per trial: one trial record (six p-values and six flags, 56 bytes)
 /// for each of its eight laws and controls, 448 bytes, plus the three null laws' p-values of
-/// one check copied out while summarizing (24 bytes). 10⁹ trials asked for 448 GB before
-/// this check existed.
-const CALIBRATION_BYTES_PER_TRIAL: usize = 472;
+/// one check copied out while summarizing (24 bytes); for the iid calibration one record of
+/// eight (p-value, flag) pairs (128 bytes) for each of its 12 null samplers and 4 controls,
+/// 2048 bytes, its null p-values of one check (12 × 8 = 96 bytes) and two cross records (2 ×
+/// 32 bytes). 10⁹ trials asked for 448 GB before this check existed.
+const CALIBRATION_BYTES_PER_TRIAL: usize = 472 + 2048 + 96 + 64;
 
 fn print_table(out: &mut String, c: &Calibration, seconds: f64) {
     outln!(
@@ -166,6 +169,7 @@ fn print_table(out: &mut String, c: &Calibration, seconds: f64) {
         c.checks.first().map_or(0, |k| k.false_positive.trials)
     );
     print_haar(out, c);
+    print_iid(out, c);
     outln!(out, "{seconds:.1} s");
 }
 
@@ -206,6 +210,75 @@ fn print_haar(out: &mut String, c: &Calibration) {
             .null_p_uniformity
             .map_or_else(|| "-".to_string(), |p| format!("{p:.3}"));
         out!(out, "{:<17} {fp_text:>24} {uniformity:>8}", check.name);
+        for control in &controls {
+            let text = check.power.get(*control).map_or_else(
+                || "-".to_string(),
+                |rate| format!("{:.3} [≥{:.3}]", rate.rate, rate.lower),
+            );
+            out!(out, " {text:>17}");
+        }
+        outln!(out);
+    }
+}
+
+/// The iid and cross-tensor checks' tables.
+fn print_iid(out: &mut String, c: &Calibration) {
+    let iid = &c.iid;
+    outln!(out);
+    outln!(
+        out,
+        "iid checks on [{}, {}] tensors, {} trials per null law, storage and control:",
+        iid.shape[0],
+        iid.shape[1],
+        iid.trials
+    );
+    for (name, description) in &iid.controls {
+        outln!(out, "  {name:<17} {description}");
+    }
+    print_rates(out, &iid.checks, true);
+    outln!(out, "cross-tensor checks on two such tensors (f32):");
+    print_rates(out, &iid.cross, false);
+}
+
+/// A table of rates: false positives (with a column per storage when `by_storage`), the
+/// null p-values' uniformity, and the power against each control found.
+fn print_rates(out: &mut String, checks: &[IidCheckCalibration], by_storage: bool) {
+    let storages: Vec<&String> = match checks.first() {
+        Some(k) if by_storage => k.false_positive_by_storage.keys().collect(),
+        _ => Vec::new(),
+    };
+    let controls: Vec<&String> = checks
+        .first()
+        .map(|k| k.power.keys().collect())
+        .unwrap_or_default();
+    out!(
+        out,
+        "{:<17} {:>24} {:>8}",
+        "check",
+        "false positives",
+        "p-unif"
+    );
+    for storage in &storages {
+        out!(out, " {storage:>9}");
+    }
+    for control in &controls {
+        out!(out, " {control:>17}");
+    }
+    outln!(out);
+    for check in checks {
+        let fp = &check.false_positive;
+        let fp_text = format!("{}/{} [≤{:.2e}]", fp.rejections, fp.trials, fp.upper);
+        let uniformity = check
+            .null_p_uniformity
+            .map_or_else(|| "-".to_string(), |p| format!("{p:.3}"));
+        out!(out, "{:<17} {fp_text:>24} {uniformity:>8}", check.name);
+        for storage in &storages {
+            let text = check.false_positive_by_storage.get(*storage).map_or_else(
+                || "-".to_string(),
+                |r| format!("{}/{}", r.rejections, r.trials),
+            );
+            out!(out, " {text:>9}");
+        }
         for control in &controls {
             let text = check.power.get(*control).map_or_else(
                 || "-".to_string(),

@@ -14,7 +14,8 @@
 //! ```
 //!
 //! The orthogonal checks are calibrated alongside on their own matrices
-//! ([`haar`]).
+//! ([`haar`]), and the iid and cross-tensor checks on tensors of the same n values in every
+//! storage ([`iid`]).
 //!
 //! Every trial has its own seed, so the figures do not depend on the number of threads.
 //! Each rate carries a two-sided 95 % Clopper–Pearson interval: with R trials and no
@@ -24,6 +25,7 @@
 //! sharper test of the p-value code at small R.
 
 pub mod haar;
+pub mod iid;
 
 use std::collections::BTreeMap;
 
@@ -37,6 +39,7 @@ use crate::conformance::draw;
 use crate::gof;
 use crate::storage::Storage;
 use haar::{HaarCalibration, calibrate_haar};
+use iid::{IidCalibration, calibrate_iid};
 
 /// The audit's default sample size, 2¹⁸: the variance test then detects a 2 % variance
 /// error (σ × 1.01) with power ≈ 0.9999 at α = 1e-3 (power 0.99 needs about 1.6·10⁵ normal
@@ -361,6 +364,8 @@ pub struct Calibration {
     pub checks: Vec<CheckCalibration>,
     /// The orthogonal checks, on their own matrices ([`haar`]).
     pub haar: HaarCalibration,
+    /// The iid and cross-tensor checks, on tensors of n values ([`iid`]).
+    pub iid: IidCalibration,
 }
 
 /// What one trial recorded: per check (in [`CHECKS`] order), its p-value and whether it was
@@ -497,8 +502,10 @@ pub fn calibrate(config: &Config) -> Result<Calibration, initspec::Error> {
         .collect();
 
     let haar = calibrate_haar(trials, alpha, seed)?;
+    let iid = calibrate_iid(trials, alpha, n, seed)?;
     Ok(Calibration {
         haar,
+        iid,
         alpha,
         trials,
         n,
