@@ -37,6 +37,50 @@ pub enum Values<'a> {
     F16(&'a [f16]),
 }
 
+/// Values held in their storage's own width, owned: what a reader of a file returns, and
+/// what the calibration checks, so that its trials order their values as an audit does.
+///
+/// # Example
+/// ```
+/// use initspec_verify::sample::OwnedValues;
+/// use initspec_verify::storage::Storage;
+/// let v = OwnedValues::from_f64(&[0.5, -1.25], Storage::BF16);
+/// assert_eq!((v.values().storage(), v.values().get(1)), (Storage::BF16, Some(-1.25)));
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum OwnedValues {
+    /// binary64 values.
+    F64(Vec<f64>),
+    /// binary32 values.
+    F32(Vec<f32>),
+    /// bfloat16 values.
+    BF16(Vec<bf16>),
+    /// binary16 values.
+    F16(Vec<f16>),
+}
+
+impl OwnedValues {
+    /// `values` rounded to `storage` (exactly, when they were drawn in it).
+    pub fn from_f64(values: &[f64], storage: Storage) -> OwnedValues {
+        match storage {
+            Storage::F64 => OwnedValues::F64(values.to_vec()),
+            Storage::F32 => OwnedValues::F32(values.iter().map(|&x| x as f32).collect()),
+            Storage::BF16 => OwnedValues::BF16(values.iter().map(|&x| bf16::from_f64(x)).collect()),
+            Storage::F16 => OwnedValues::F16(values.iter().map(|&x| f16::from_f64(x)).collect()),
+        }
+    }
+
+    /// The values, borrowed.
+    pub fn values(&self) -> Values<'_> {
+        match self {
+            OwnedValues::F64(v) => Values::F64(v),
+            OwnedValues::F32(v) => Values::F32(v),
+            OwnedValues::BF16(v) => Values::BF16(v),
+            OwnedValues::F16(v) => Values::F16(v),
+        }
+    }
+}
+
 /// Runs `$body` with `$v` bound to the slice inside `$values`, whatever its element type; the
 /// element type implements [`Stored`], so the body is compiled once per type and its loops
 /// run without a per-value dispatch.

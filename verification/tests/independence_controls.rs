@@ -247,6 +247,20 @@ fn ar1_along_a_middle_axis_fails_its_serial_check() {
     }
 }
 
+/// A periodic tensor: a correct draw of 1000 values repeated over [512, 512]. In f32 every
+/// value then occurs 262 or 263 times where the law (and a 23-bit sampler) lets a value
+/// occur a handful of times, so `atoms` fails, whatever else the repetition breaks (here
+/// also rows 125 apart, since 125·512 = 64·1000).
+#[test]
+fn a_periodic_tensor_fails_atoms() {
+    let (scheme, law) = he_normal();
+    let period: Vec<f32> = draw(&law, 1000, "periodic");
+    let w: Vec<f32> = period.iter().copied().cycle().take(1 << 18).collect();
+    let a = run(&w, &scheme);
+    assert_fails_on(&a, "atoms", "a period of 1000 values");
+    assert!(a.summary.contains("occurs 263 times"), "{}", a.summary);
+}
+
 /// An AR(1) chain xₜ = ρ·xₜ₋₁ + √(1 − ρ²)·σ·eₜ with ρ = 0.1 along each row (stationary, so
 /// the marginal is exactly N(0, σ²)), and the same chain along each column.
 #[test]

@@ -35,6 +35,7 @@ use crate::check::check_tensor;
 use crate::conformance::draw;
 use crate::cross::{Fingerprint, cross_checks};
 use crate::gof;
+use crate::sample::OwnedValues;
 use crate::storage::Storage;
 
 /// The calibrated iid checks, in report order; `verdict` is the audit's Holm verdict over
@@ -198,7 +199,9 @@ pub struct IidCalibration {
 type Outcome = [(f64, bool); IID_CALIBRATED.len()];
 
 fn outcome(law: &Law, values: &[f64], shape: &[usize], storage: Storage, alpha: f64) -> Outcome {
-    let verdict = check_tensor(law, values, shape, storage, alpha);
+    // In the storage's own width, as an audit of a file holds it (and orders it faster).
+    let native = OwnedValues::from_f64(values, storage);
+    let verdict = check_tensor(law, native.values(), shape, storage, alpha);
     let mut out = [(f64::NAN, true); IID_CALIBRATED.len()];
     for (i, name) in IID_CALIBRATED.iter().enumerate() {
         out[i] = if *name == "verdict" {
@@ -235,13 +238,16 @@ fn cross_outcome(laws: [&Law; 2], tensors: [&[f64]; 2], alpha: f64) -> CrossOutc
     out
 }
 
+/// Named groups of trial outcomes, each outcome K (p-value, flagged) pairs.
+type Groups<'a, const K: usize> = [(String, &'a [[(f64, bool); K]])];
+
 /// The rates of the check at `index` of outcomes `(p, flagged)`.
 fn rates<const K: usize>(
     name: &str,
     index: usize,
     alpha: f64,
-    nulls: &[(String, &[[(f64, bool); K]])],
-    controls: &[(String, &[[(f64, bool); K]])],
+    nulls: &Groups<'_, K>,
+    controls: &Groups<'_, K>,
     exact: bool,
 ) -> IidCheckCalibration {
     // The verdict and exact checks reject when they fail; a statistical check used alone

@@ -92,6 +92,9 @@ pub const IID_CHECKS: [&str; 8] = [
     "similar_columns",
 ];
 
+/// The shortest slice the duplicate checks look at.
+const MIN_DUPLICATE_LEN: usize = 8;
+
 /// Whether `name` is one of this module's checks.
 pub fn is_iid_check(name: &str) -> bool {
     name.starts_with("serial") || IID_CHECKS.contains(&name)
@@ -139,13 +142,16 @@ pub(crate) fn iid_checks<T: Stored>(
             ("rows", Slices::rows(shape[0], n / shape[0])),
             ("columns", Slices::columns(last, n / last)),
         ];
+        // Slices of fewer than MIN_DUPLICATE_LEN values are left to `atoms`: a pair of them
+        // is too likely to be equal for the check to say much, and their index would cost
+        // more memory than their values.
         for (what, slices) in &views {
-            if slices.count >= 2 {
-                checks.push(duplicate_slices(values, &slices, what, p_max));
+            if slices.count >= 2 && slices.len >= MIN_DUPLICATE_LEN {
+                checks.push(duplicate_slices(values, slices, what, p_max));
             }
         }
-        if shape.len() >= 3 {
-            let block = shape[shape.len() - 2] * last;
+        let block = shape[shape.len() - 2] * last;
+        if shape.len() >= 3 && block >= MIN_DUPLICATE_LEN && n / block >= 2 {
             checks.push(duplicate_slices(
                 values,
                 &Slices::blocks(n / block, block, &shape[..shape.len() - 2]),
@@ -155,7 +161,7 @@ pub(crate) fn iid_checks<T: Stored>(
         }
         if let Some(c) = centre {
             for (what, slices) in &views {
-                if let Some(check) = similar_slices(values, &slices, what, c) {
+                if let Some(check) = similar_slices(values, slices, what, c) {
                     checks.push(check);
                 }
             }

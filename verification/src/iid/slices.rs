@@ -36,8 +36,6 @@
 //! near-copies costs milliseconds, not C(R, 2) comparisons. The correlation r about c is
 //! reported for the pairs listed. Exact duplicates are left to `duplicate_*`.
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 
 use crate::check::{Check, statistical};
@@ -51,8 +49,8 @@ const LISTED_GROUPS: usize = 3;
 const LISTED_SLICES: usize = 8;
 
 /// The most positions of a pair of slices the near-duplicate test compares: a near-copy
-/// with correlation 0.99 agrees in sign at 0.955 of them (Sheppard), z ≈ 29 at 1024, and
-/// even ρ = 0.5 (agreement ⅔) gives z ≈ 10.7, beyond any Bonferroni factor C(R, 2) < 10²².
+/// with correlation 0.99 agrees in sign at 0.955 of them (Sheppard), z ≈ 29 at 1024
+/// (p ≈ 10⁻¹⁸⁵), and even ρ = 0.5 (agreement ⅔) gives z ≈ 10.7 (p ≈ 10⁻²⁶).
 const SIMILAR_PREFIX: usize = 1024;
 
 /// The most 64-bit word comparisons (pairs × words of packed signs) for which every pair is
@@ -191,18 +189,16 @@ fn prefix_hashes<T: Stored>(values: &[T], s: &Slices, prefix: usize) -> Vec<u64>
         .collect()
 }
 
-/// The groups of slices with equal `hash`, in index order, singletons left out.
-fn collisions(
-    indices: impl Iterator<Item = usize>,
-    hash: impl Fn(usize) -> u64,
-) -> Vec<Vec<usize>> {
-    let mut by_hash: HashMap<u64, Vec<usize>> = HashMap::new();
-    for i in indices {
-        by_hash.entry(hash(i)).or_default().push(i);
-    }
-    let mut groups: Vec<Vec<usize>> = by_hash.into_values().filter(|g| g.len() > 1).collect();
-    groups.sort_unstable();
-    groups
+/// The groups of indices with equal keys, each in index order, singletons left out, in
+/// order of their keys. Sorting (16 to 24 bytes an entry) rather than hashing into a map
+/// keeps the memory at a few bytes per tensor value.
+fn groups_by_key<K: Ord + Copy + Send>(mut keyed: Vec<(K, usize)>) -> Vec<Vec<usize>> {
+    keyed.par_sort_unstable();
+    keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+        .map(|run| run.iter().map(|&(_, i)| i).collect())
+        .collect()
 }
 
 /// The groups (two or more) of bit-identical slices, in index order. Slices are bucketed
@@ -211,10 +207,12 @@ fn collisions(
 /// bit.
 fn identical_groups<T: Stored>(values: &[T], s: &Slices) -> Vec<Vec<usize>> {
     let prefix = prefix_hashes(values, s, HASH_PREFIX);
+    let keyed: Vec<(u64, usize)> = prefix.into_iter().zip(0..).collect();
+    let whole = |i: usize| (0..s.len).fold(HASH_SEED, |h, t| mix(h, bits(values[s.at(i, t)])));
     let mut groups = Vec::new();
-    for bucket in collisions(0..s.count, |i| prefix[i]) {
-        let whole = |i: usize| (0..s.len).fold(HASH_SEED, |h, t| mix(h, bits(values[s.at(i, t)])));
-        for mut g in collisions(bucket.into_iter(), whole) {
+    for bucket in groups_by_key(keyed) {
+        let keyed: Vec<(u64, usize)> = bucket.into_iter().map(|i| (whole(i), i)).collect();
+        for mut g in groups_by_key(keyed) {
             while let Some(&first) = g.first() {
                 let (equal, rest): (Vec<usize>, Vec<usize>) =
                     g.iter().partition(|&&j| s.identical(values, first, j));
@@ -436,21 +434,15 @@ fn candidate_pairs(signs: &SignBits, count: usize) -> Option<Vec<(usize, usize)>
         return None;
     }
     let mask = (1u128 << band) - 1;
-    let mut buckets: HashMap<(usize, u128), Vec<usize>> = HashMap::new();
-    for i in 0..count {
-        let sketch = signs.sketch(i, sketch_bits);
-        for b in 0..bands {
-            buckets
-                .entry((b, (sketch >> (b * band)) & mask))
-                .or_default()
-                .push(i);
-        }
-    }
-    let mut shared: Vec<((usize, u128), Vec<usize>)> =
-        buckets.into_iter().filter(|(_, m)| m.len() > 1).collect();
-    shared.sort_unstable();
+    // One key per slice and band: (band, the sketch's bits in that band).
+    let keyed: Vec<((usize, u128), usize)> = (0..count)
+        .flat_map(|i| {
+            let sketch = signs.sketch(i, sketch_bits);
+            (0..bands).map(move |b| ((b, (sketch >> (b * band)) & mask), i))
+        })
+        .collect();
     let mut found = Vec::new();
-    'buckets: for (_, members) in &shared {
+    'buckets: for members in groups_by_key(keyed) {
         for (x, &i) in members.iter().enumerate() {
             for &j in &members[x + 1..] {
                 if found.len() >= MAX_CANDIDATES {
@@ -476,6 +468,13 @@ pub(super) fn similar_slices<T: Stored>(
     if s.count < 2 || s.len == 0 {
         return None;
     }
+    // Slices shorter than one word of signs are searched only when every pair is tested:
+    // their sketches would find nothing, and their packed signs would cost more memory than
+    // their values.
+    let pairs = s.count as f64 * (s.count as f64 - 1.0) / 2.0;
+    if s.len < 64 && pairs > EXHAUSTIVE_WORDS {
+        return None;
+    }
     // Positions compared: at most SIMILAR_PREFIX, fewer when there are so many slices
     // that the packed signs would pass SIGN_BITS_BUDGET (whole words, at least one).
     let budget = (SIGN_BITS_BUDGET / s.count).max(64) / 64 * 64;
@@ -483,19 +482,35 @@ pub(super) fn similar_slices<T: Stored>(
     let signs = SignBits::new(values, s, positions, c);
     let candidates = candidate_pairs(&signs, s.count)?;
     let searched = candidates.len();
-    let mut tests: Vec<PairTest> = candidates
+    let counts: Vec<(usize, usize, u64, u64)> = candidates
         .into_par_iter()
         .map(|(i, j)| {
             let (k, agree) = signs.compare(i, j);
+            (i, j, k, agree)
+        })
+        .filter(|&(i, j, k, agree)| !(agree == k && s.identical(values, i, j)))
+        .collect();
+    // The exact p-value once per distinct (k, agree): the pairs share a few hundred of them
+    // (k is the number of positions compared for every pair without values at the centre).
+    let mut distinct: Vec<(u64, u64)> = counts.iter().map(|&(_, _, k, a)| (k, a)).collect();
+    distinct.par_sort_unstable();
+    distinct.dedup();
+    let p_of: Vec<f64> = distinct
+        .par_iter()
+        .map(|&(k, a)| binomial_two_sided(a, k))
+        .collect();
+    let mut tests: Vec<PairTest> = counts
+        .into_iter()
+        .map(|(i, j, k, agree)| {
+            let at = distinct.partition_point(|&d| d < (k, agree));
             PairTest {
                 i,
                 j,
                 k,
                 agree,
-                p: binomial_two_sided(agree, k),
+                p: p_of[at],
             }
         })
-        .filter(|t| !(t.agree == t.k && s.identical(values, t.i, t.j)))
         .collect();
     tests.sort_by(|a, b| a.p.total_cmp(&b.p).then((a.i, a.j).cmp(&(b.i, b.j))));
     let r = s.count as f64;
