@@ -7,12 +7,13 @@
 //! 2¹⁸) and α (the audit default, 1e-3). Exit status 0 (a report, not a verdict); 2 for bad
 //! arguments.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use initspec_verify::calibrate::iid::IidCheckCalibration;
 use initspec_verify::calibrate::{
     CHECKS, Calibration, Config, Control, DEFAULT_ALPHA, DEFAULT_SAMPLES, DEFAULT_SEED,
-    DEFAULT_TRIALS, calibrate,
+    DEFAULT_TRIALS, Rate, calibrate,
 };
 
 use crate::limits;
@@ -187,38 +188,18 @@ fn print_haar(out: &mut String, c: &Calibration) {
     for (name, description) in &h.samplers {
         outln!(out, "  {name:<17} {description}");
     }
-    let controls: Vec<&String> = h
+    let rows: Vec<RateRow> = h
         .checks
-        .first()
-        .map(|k| k.power.keys().collect())
-        .unwrap_or_default();
-    out!(
-        out,
-        "{:<17} {:>24} {:>8}",
-        "check",
-        "false positives",
-        "p-unif"
-    );
-    for control in &controls {
-        out!(out, " {control:>17}");
-    }
-    outln!(out);
-    for check in &h.checks {
-        let fp = &check.false_positive;
-        let fp_text = format!("{}/{} [≤{:.2e}]", fp.rejections, fp.trials, fp.upper);
-        let uniformity = check
-            .null_p_uniformity
-            .map_or_else(|| "-".to_string(), |p| format!("{p:.3}"));
-        out!(out, "{:<17} {fp_text:>24} {uniformity:>8}", check.name);
-        for control in &controls {
-            let text = check.power.get(*control).map_or_else(
-                || "-".to_string(),
-                |rate| format!("{:.3} [≥{:.3}]", rate.rate, rate.lower),
-            );
-            out!(out, " {text:>17}");
-        }
-        outln!(out);
-    }
+        .iter()
+        .map(|k| RateRow {
+            name: &k.name,
+            false_positive: &k.false_positive,
+            by_storage: None,
+            power: &k.power,
+            null_p_uniformity: k.null_p_uniformity,
+        })
+        .collect();
+    print_rates(out, &rows);
 }
 
 /// The iid and cross-tensor checks' tables.
@@ -235,19 +216,44 @@ fn print_iid(out: &mut String, c: &Calibration) {
     for (name, description) in &iid.controls {
         outln!(out, "  {name:<17} {description}");
     }
-    print_rates(out, &iid.checks, true);
+    print_rates(out, &iid_rows(&iid.checks, true));
     outln!(out, "cross-tensor checks on two such tensors (f32):");
-    print_rates(out, &iid.cross, false);
+    print_rates(out, &iid_rows(&iid.cross, false));
 }
 
-/// A table of rates: false positives (with a column per storage when `by_storage`), the
-/// null p-values' uniformity, and the power against each control found.
-fn print_rates(out: &mut String, checks: &[IidCheckCalibration], by_storage: bool) {
-    let storages: Vec<&String> = match checks.first() {
-        Some(k) if by_storage => k.false_positive_by_storage.keys().collect(),
-        _ => Vec::new(),
-    };
-    let controls: Vec<&String> = checks
+/// One row of a rates table: a check's false positives (pooled, and by storage when
+/// given), its null p-values' uniformity and its power against each control.
+struct RateRow<'a> {
+    name: &'a str,
+    false_positive: &'a Rate,
+    by_storage: Option<&'a BTreeMap<String, Rate>>,
+    power: &'a BTreeMap<String, Rate>,
+    null_p_uniformity: Option<f64>,
+}
+
+/// The rows of iid-style checks, with their per-storage columns when `by_storage`.
+fn iid_rows(checks: &[IidCheckCalibration], by_storage: bool) -> Vec<RateRow<'_>> {
+    checks
+        .iter()
+        .map(|k| RateRow {
+            name: &k.name,
+            false_positive: &k.false_positive,
+            by_storage: by_storage.then_some(&k.false_positive_by_storage),
+            power: &k.power,
+            null_p_uniformity: k.null_p_uniformity,
+        })
+        .collect()
+}
+
+/// A table of rates: false positives (with a column per storage where the rows have them),
+/// the null p-values' uniformity, and the power against each control of the first row.
+fn print_rates(out: &mut String, rows: &[RateRow]) {
+    let storages: Vec<&String> = rows
+        .first()
+        .and_then(|k| k.by_storage)
+        .map(|m| m.keys().collect())
+        .unwrap_or_default();
+    let controls: Vec<&String> = rows
         .first()
         .map(|k| k.power.keys().collect())
         .unwrap_or_default();
@@ -265,22 +271,22 @@ fn print_rates(out: &mut String, checks: &[IidCheckCalibration], by_storage: boo
         out!(out, " {control:>17}");
     }
     outln!(out);
-    for check in checks {
-        let fp = &check.false_positive;
+    for row in rows {
+        let fp = row.false_positive;
         let fp_text = format!("{}/{} [≤{:.2e}]", fp.rejections, fp.trials, fp.upper);
-        let uniformity = check
+        let uniformity = row
             .null_p_uniformity
             .map_or_else(|| "-".to_string(), |p| format!("{p:.3}"));
-        out!(out, "{:<17} {fp_text:>24} {uniformity:>8}", check.name);
+        out!(out, "{:<17} {fp_text:>24} {uniformity:>8}", row.name);
         for storage in &storages {
-            let text = check.false_positive_by_storage.get(*storage).map_or_else(
+            let text = row.by_storage.and_then(|m| m.get(*storage)).map_or_else(
                 || "-".to_string(),
                 |r| format!("{}/{}", r.rejections, r.trials),
             );
             out!(out, " {text:>9}");
         }
         for control in &controls {
-            let text = check.power.get(*control).map_or_else(
+            let text = row.power.get(*control).map_or_else(
                 || "-".to_string(),
                 |rate| format!("{:.3} [≥{:.3}]", rate.rate, rate.lower),
             );
