@@ -11,6 +11,8 @@
 //!   checks of the structured laws (orthogonal, eye, dirac, delta-orthogonal, sparse), with
 //!   the Haar tests of [`haar`].
 //! - [`conformance`]: the built-in cases of `initspec verify`.
+//! - [`conforms`]: [`assert_conforms`] and [`conforms()`], one-line assertions for other
+//!   crates' tests that their weights were drawn from a scheme.
 //! - [`audit`] and [`identify`]: a tensor from anywhere (a [`sample::Sample`], its values in
 //!   their own width: f64, f32, bf16 or f16) against its claimed scheme, and which laws fit it.
 //! - [`order`]: the sorted order of a sample (its distinct values and their counts) without
@@ -29,6 +31,7 @@ mod battery;
 pub mod calibrate;
 pub mod check;
 pub mod conformance;
+pub mod conforms;
 pub mod cross;
 pub mod gof;
 pub mod haar;
@@ -40,3 +43,12 @@ pub mod order;
 pub mod sample;
 pub mod storage;
 pub mod structured;
+
+pub use conforms::{CONFORMS_ALPHA, assert_conforms, conforms};
+
+/// The README's Rust examples, compiled and run as doctests
+/// (`cargo test -p initspec-verify --doc`; this crate depends on `initspec`, so examples of
+/// both crates compile here).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -41,8 +41,3 @@ pub use gain::Nonlinearity;
 pub use law::{Law, Support};
 pub use scheme::{Distribution, Scheme};
 pub use stream::Stream;
-
-/// The README's Rust examples, compiled and run as doctests (`cargo test -p initspec --doc`).
-#[cfg(doctest)]
-#[doc = include_str!("../../../README.md")]
-pub struct ReadmeDoctests;
