@@ -8,20 +8,33 @@
 //! contender runs on the same rayon pool over the same fixed chunks; the `rand_distr`
 //! baseline then seeds one generator per chunk, so it gets the same parallel advantage.
 //! The `targets` section of `--json` holds the ratios the project commits to (see
-//! docs/PERFORMANCE.md); the command reports them and always exits 0 when it could run.
+//! docs/PERFORMANCE.md); the command reports them.
+//!
+//! The kernel and its baselines are timed in interleaved reps (kernel, memset, rand_distr,
+//! then again), so a rep's ratio compares fills made moments apart; `vs_memset` is the median
+//! of the per-rep ratios, with their lowest and highest beside it. The full audit of a
+//! normal f32 tensor of `--size` values (`audit_f32`) is tracked the same way. `--save` keeps
+//! the run as JSON; `--baseline` compares this run with a saved one and exits 1 when a
+//! kernel got slower than `--max-regression` percent ([`crate::bench_gate`]).
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use initspec::baseline::{Baseline, BaselineFloat, KERNELS, generator, rand_distr_fill};
 use initspec::fill::{KernelPath, PARALLEL_CHUNK};
-use initspec::{Law, Sampler, Stream};
+use initspec::{Law, Sampler, Scheme, Stream};
+use initspec_io::AtomicFile;
+use initspec_verify::calibrate::iid::tensor_shape;
+use initspec_verify::sample::Sample;
+use initspec_verify::storage::Storage;
 use rand_distr::StandardNormal;
 use rayon::prelude::*;
 use serde::Serialize;
 
+use crate::bench_gate::{self, DEFAULT_MAX_REGRESSION, Gate, GateThreads, Tracked};
 use crate::limits;
 use crate::output::Outcome;
-use anyhow::anyhow;
+use anyhow::{Context, anyhow};
 
 /// Largest accepted `--size`: 2³⁰ elements (8 GiB in f64).
 const MAX_SIZE: usize = 1 << 30;
@@ -42,6 +55,21 @@ pub struct BenchArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also write this run's report as JSON to FILE.json (atomically), to serve as a
+    /// later run's --baseline.
+    #[arg(long, value_name = "FILE.json")]
+    pub save: Option<PathBuf>,
+    /// Compare each kernel's speed relative to memset with the run saved in FILE.json;
+    /// exit 1 when one is slower by more than --max-regression percent.
+    #[arg(long, value_name = "FILE.json")]
+    pub baseline: Option<PathBuf>,
+    /// The regression threshold of --baseline, percent (0 < PCT < 100).
+    #[arg(long, value_name = "PCT", default_value_t = DEFAULT_MAX_REGRESSION)]
+    pub max_regression: f64,
+    /// Which thread counts --baseline holds to the threshold: `one` (the one-thread rows;
+    /// the others are printed as info) or `all` (for a machine with nothing else running).
+    #[arg(long, value_enum, default_value_t = GateThreads::One)]
+    pub gate_threads: GateThreads,
 }
 
 /// One measured (kernel, thread count) row.
@@ -59,10 +87,38 @@ pub struct BenchRow {
     pub memset_samples_per_sec: f64,
     /// The per-element `rand_distr` loop, elements per second.
     pub rand_distr_samples_per_sec: f64,
-    /// `samples_per_sec / memset_samples_per_sec`.
+    /// The median over reps of the memset time over the kernel's time (the kernel's speed
+    /// relative to memset).
     pub vs_memset: f64,
+    /// The lowest per-rep ratio.
+    pub vs_memset_low: f64,
+    /// The highest per-rep ratio.
+    pub vs_memset_high: f64,
     /// `samples_per_sec / rand_distr_samples_per_sec`.
     pub vs_rand_distr: f64,
+}
+
+/// The full audit's throughput at one thread count.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRow {
+    /// `audit_f32`.
+    pub kernel: String,
+    /// The law audited (the tensor was drawn from it).
+    pub law: String,
+    /// The tensor's shape.
+    pub shape: [usize; 2],
+    /// Threads in the rayon pool.
+    pub threads: usize,
+    /// Values audited per second (every check of `initspec audit`).
+    pub samples_per_sec: f64,
+    /// Zero fill of the same f32 buffer, elements per second.
+    pub memset_samples_per_sec: f64,
+    /// The median over reps of the memset time over the audit's time.
+    pub vs_memset: f64,
+    /// The lowest per-rep ratio.
+    pub vs_memset_low: f64,
+    /// The highest per-rep ratio.
+    pub vs_memset_high: f64,
 }
 
 /// A committed performance target and whether this run met it.
@@ -91,6 +147,14 @@ pub struct BenchReport {
     pub results: Vec<BenchRow>,
     /// The project's performance targets, evaluated on this run.
     pub targets: Vec<BenchTarget>,
+    /// The full audit's throughput, one row per thread count.
+    pub audit: Vec<AuditRow>,
+    /// Every kernel the regression gate tracks (the fill kernels and the audit), with its
+    /// speed relative to memset.
+    pub tracked: Vec<Tracked>,
+    /// The comparison with `--baseline`, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<Gate>,
 }
 
 /// Runs the benchmark and prints a table (or JSON with `--json`); returns the exit status.
@@ -99,16 +163,83 @@ pub struct BenchReport {
 /// A zero or too large `--size`, zero `--threads` or `--reps`, or a thread pool that cannot
 /// be started.
 pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
-    let report = measure(args)?;
-    let text = if args.json {
+    // Every problem with the files is found before the minutes of measuring.
+    let mut save = args.save.as_deref().map(open_save).transpose()?;
+    let baseline = match &args.baseline {
+        Some(path) => {
+            if !(args.max_regression > 0.0 && args.max_regression < 100.0) {
+                return Err(anyhow!(
+                    "--max-regression must be a percentage between 0 and 100 (exclusive), got {}",
+                    args.max_regression
+                ));
+            }
+            let baseline = bench_gate::load(path)?;
+            if baseline.size != args.size {
+                return Err(anyhow!(
+                    "the baseline {} was measured with --size {}, this run has --size {}: \
+                     ratios to memset depend on the buffer size, so rerun with --size {}",
+                    path.display(),
+                    baseline.size,
+                    args.size,
+                    baseline.size
+                ));
+            }
+            Some((path, baseline))
+        }
+        None => None,
+    };
+    let mut report = measure(args)?;
+    if let Some((path, baseline)) = &baseline {
+        report.gate = Some(bench_gate::compare(
+            &report.tracked,
+            baseline,
+            &path.display().to_string(),
+            args.max_regression,
+            args.gate_threads,
+        ));
+    }
+    let json = || -> anyhow::Result<String> {
         let mut text =
             serde_json::to_string_pretty(&report).map_err(|e| anyhow!("cannot write JSON: {e}"))?;
         text.push('\n');
-        text
-    } else {
-        table(&report)
+        Ok(text)
     };
-    Ok(Outcome::success(text))
+    if let Some(file) = save.take() {
+        write_save(file, &json()?)?;
+    }
+    let text = if args.json {
+        json()?
+    } else {
+        let mut text = table(&report);
+        if let Some(gate) = &report.gate {
+            text.push_str(&bench_gate::table(gate, &report.kernel_path));
+        }
+        text
+    };
+    let regressions = report.gate.as_ref().map_or(0, |g| g.regressions);
+    Ok(Outcome::verdict(regressions == 0, text))
+}
+
+/// Opens the `--save` file (a temporary beside it) before anything is measured.
+///
+/// # Errors
+/// A path that does not end in `.json` or cannot be written.
+fn open_save(path: &Path) -> anyhow::Result<AtomicFile> {
+    if path.extension().and_then(|e| e.to_str()) != Some("json") {
+        return Err(anyhow!(
+            "--save {}: the report is JSON, so the file name must end in .json",
+            path.display()
+        ));
+    }
+    Ok(AtomicFile::create(path)?)
+}
+
+/// Writes the report into the `--save` file and renames it into place.
+fn write_save(mut file: AtomicFile, json: &str) -> anyhow::Result<()> {
+    file.write_all(json.as_bytes())
+        .with_context(|| format!("cannot write {}", file.final_path().display()))?;
+    file.commit()?;
+    Ok(())
 }
 
 /// Measures every kernel at 1 thread and at the requested thread count.
@@ -156,13 +287,98 @@ pub fn measure(args: &BenchArgs) -> anyhow::Result<BenchReport> {
             }
         }
     }
+    let mut audit = Vec::new();
+    for (threads, pool) in &pools {
+        audit.push(pool.install(|| measure_audit(*threads, args))?);
+    }
     let targets = targets(&results, max_threads);
+    let tracked = results
+        .iter()
+        .map(|r| {
+            (
+                &r.kernel,
+                r.threads,
+                r.vs_memset,
+                r.vs_memset_low,
+                r.vs_memset_high,
+            )
+        })
+        .chain(audit.iter().map(|r| {
+            (
+                &r.kernel,
+                r.threads,
+                r.vs_memset,
+                r.vs_memset_low,
+                r.vs_memset_high,
+            )
+        }))
+        .map(
+            |(kernel, threads, vs_memset, vs_memset_low, vs_memset_high)| Tracked {
+                kernel: kernel.clone(),
+                threads,
+                vs_memset,
+                vs_memset_low,
+                vs_memset_high,
+            },
+        )
+        .collect();
     Ok(BenchReport {
         size: args.size,
         reps: args.reps,
         kernel_path: KernelPath::best().to_string(),
         results,
         targets,
+        audit,
+        tracked,
+        gate: None,
+    })
+}
+
+/// The law of the audited tensor: GPT-2's N(0, 0.02²), a typical large weight.
+const AUDIT_LAW: &str = "normal(std=0.02)";
+
+/// Times the full audit (every check of `initspec audit`, independence included) of a
+/// `--size`-value f32 tensor drawn from [`AUDIT_LAW`], against a zero fill of the same
+/// buffer, on the current rayon pool.
+fn measure_audit(threads: usize, args: &BenchArgs) -> anyhow::Result<AuditRow> {
+    let scheme: Scheme = AUDIT_LAW.parse()?;
+    let shape = tensor_shape(args.size);
+    let law = scheme.resolve(&shape, &Default::default(), 1)?;
+    let mut buf = limits::try_vec("the benchmark buffer", args.size, 0f32)?;
+    let mut scratch = limits::try_vec("the benchmark buffer", args.size, 0f32)?;
+    Sampler::new(&law, Stream::new(0, "audit_f32")).fill(&mut buf);
+    let mut failed = None;
+    let times = interleaved_reps(
+        args.reps,
+        &mut [
+            &mut || {
+                let sample = Sample::new(&buf, &shape, Storage::F32);
+                if let Err(e) = initspec_verify::audit::audit(&sample, &scheme, 1e-3) {
+                    failed = Some(e);
+                }
+            },
+            &mut || {
+                scratch
+                    .par_chunks_mut(PARALLEL_CHUNK)
+                    .for_each(|chunk| chunk.fill(0.0))
+            },
+        ],
+    );
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    let n = args.size as f64;
+    let (vs_memset, vs_memset_low, vs_memset_high) = ratio_spread(&times[1], &times[0]);
+    Ok(AuditRow {
+        kernel: "audit_f32".to_string(),
+        law: law.to_string(),
+        shape,
+        threads,
+        samples_per_sec: n / median(&times[0]),
+        memset_samples_per_sec: n / median(&times[1]),
+        vs_memset,
+        vs_memset_low,
+        vs_memset_high,
     })
 }
 
@@ -180,20 +396,36 @@ where
     let mut buf = limits::try_vec("the benchmark buffer", args.size, T::default())?;
     let n = args.size as f64;
     let sampler = Sampler::new(law, Stream::new(0, kernel));
-    let ours = n / median_secs(args.reps, || sampler.fill(&mut buf));
     let zero = T::of(0.0);
-    let memset = n / median_secs(args.reps, || {
-        buf.par_chunks_mut(PARALLEL_CHUNK)
-            .for_each(|chunk| chunk.fill(zero))
-    });
-    // One generator per chunk, seeded by the chunk's index: the same parallel advantage as
-    // the sampler's.
-    let baseline_fill = |buf: &mut [T]| {
-        buf.par_chunks_mut(PARALLEL_CHUNK)
-            .enumerate()
-            .for_each(|(i, chunk)| rand_distr_fill(baseline, &mut generator(i as u64), chunk))
-    };
-    let rand_distr = n / median_secs(args.reps, || baseline_fill(&mut buf));
+    // The one buffer is shared by the three fills, in turn.
+    let buf = std::cell::RefCell::new(&mut buf[..]);
+    let times = interleaved_reps(
+        args.reps,
+        &mut [
+            &mut || sampler.fill(&mut buf.borrow_mut()),
+            &mut || {
+                buf.borrow_mut()
+                    .par_chunks_mut(PARALLEL_CHUNK)
+                    .for_each(|chunk| chunk.fill(zero))
+            },
+            // One generator per chunk, seeded by the chunk's index: the same parallel
+            // advantage as the sampler's.
+            &mut || {
+                buf.borrow_mut()
+                    .par_chunks_mut(PARALLEL_CHUNK)
+                    .enumerate()
+                    .for_each(|(i, chunk)| {
+                        rand_distr_fill(baseline, &mut generator(i as u64), chunk)
+                    })
+            },
+        ],
+    );
+    let (ours, memset, rand_distr) = (
+        n / median(&times[0]),
+        n / median(&times[1]),
+        n / median(&times[2]),
+    );
+    let (vs_memset, vs_memset_low, vs_memset_high) = ratio_spread(&times[1], &times[0]);
     Ok(BenchRow {
         kernel: kernel.to_string(),
         law: law.to_string(),
@@ -201,23 +433,48 @@ where
         samples_per_sec: ours,
         memset_samples_per_sec: memset,
         rand_distr_samples_per_sec: rand_distr,
-        vs_memset: ours / memset,
+        vs_memset,
+        vs_memset_low,
+        vs_memset_high,
         vs_rand_distr: ours / rand_distr,
     })
 }
 
-/// Median wall time of `reps` calls of `f`, after one untimed warm-up call.
-fn median_secs(reps: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut times: Vec<f64> = (0..reps)
-        .map(|_| {
-            let t = Instant::now();
+/// Wall times of `reps` rounds of the calls `fs`, each round calling every one in turn
+/// (so the contenders of a round see the same machine), after one untimed warm-up round:
+/// `times[k][r]` is call k's time in round r.
+fn interleaved_reps(reps: usize, fs: &mut [&mut dyn FnMut()]) -> Vec<Vec<f64>> {
+    for f in fs.iter_mut() {
+        f();
+    }
+    let mut times = vec![Vec::with_capacity(reps); fs.len()];
+    for _ in 0..reps {
+        for (f, t) in fs.iter_mut().zip(times.iter_mut()) {
+            let start = Instant::now();
             f();
-            t.elapsed().as_secs_f64().max(1e-9)
-        })
+            t.push(start.elapsed().as_secs_f64().max(1e-9));
+        }
+    }
+    times
+}
+
+/// The median of `times` (the upper one of an even count).
+fn median(times: &[f64]) -> f64 {
+    let mut sorted = times.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+/// The per-round ratios `numerator[r] / denominator[r]`: their median, lowest and highest.
+fn ratio_spread(numerator: &[f64], denominator: &[f64]) -> (f64, f64, f64) {
+    let ratios: Vec<f64> = numerator
+        .iter()
+        .zip(denominator)
+        .map(|(a, b)| a / b)
         .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = ratios.iter().copied().fold(0.0, f64::max);
+    (median(&ratios), low, high)
 }
 
 /// The committed targets, evaluated on `results`.
@@ -302,6 +559,25 @@ fn table(report: &BenchReport) -> String {
             r.vs_rand_distr
         ));
     }
+    s.push_str(&format!(
+        "\n{:<18} {:>7} {:>12} {:>12} {:>9} {:>17}\n",
+        "audit", "threads", "Msamples/s", "memset", "vs memset", "(low–high)"
+    ));
+    for r in &report.audit {
+        s.push_str(&format!(
+            "{:<18} {:>7} {:>12.1} {:>12.0} {:>8.2}% {:>17}\n",
+            format!("{} [{}, {}]", r.kernel, r.shape[0], r.shape[1]),
+            r.threads,
+            r.samples_per_sec / 1e6,
+            r.memset_samples_per_sec / 1e6,
+            100.0 * r.vs_memset,
+            format!(
+                "{:.2}–{:.2}%",
+                100.0 * r.vs_memset_low,
+                100.0 * r.vs_memset_high
+            )
+        ));
+    }
     s.push_str("\ntargets\n");
     for t in &report.targets {
         s.push_str(&format!(
@@ -325,6 +601,10 @@ mod tests {
             threads,
             reps: 1,
             json: false,
+            save: None,
+            baseline: None,
+            max_regression: DEFAULT_MAX_REGRESSION,
+            gate_threads: GateThreads::One,
         }
     }
 

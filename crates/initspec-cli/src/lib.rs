@@ -8,6 +8,7 @@
 pub mod args;
 mod audit;
 mod bench;
+mod bench_gate;
 mod calibrate;
 mod checkpoint;
 mod cli;
