@@ -21,7 +21,7 @@ use initspec_io::manifest::{Manifest, ManifestFormat, ManifestTensor};
 use initspec_verify::audit::{Audit, audit};
 use initspec_verify::check::Check;
 use initspec_verify::cross::{CrossCheck, Fingerprint, cross_checks};
-use initspec_verify::identify::{Candidate, PLAUSIBLE, identify};
+use initspec_verify::identify::{Candidate, identify};
 use initspec_verify::sample::Sample;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -653,7 +653,7 @@ pub fn manifest(args: &ManifestArgs) -> anyhow::Result<Outcome> {
     let mut out = String::new();
     let mut unfit = Vec::new();
     for r in &rows {
-        let (Some(c), None) = (simplest_fit(&r.candidates), &r.skipped) else {
+        let (Some(c), None) = (r.candidates.first(), &r.skipped) else {
             continue;
         };
         let tensor_layout = layout.clone();
@@ -712,26 +712,6 @@ pub fn manifest(args: &ManifestArgs) -> anyhow::Result<Outcome> {
         );
     }
     Ok(Outcome::success(out))
-}
-
-/// The candidate to write: the best, unless it is a fitted family and a fitted family with
-/// fewer parameters also fits (p ≥ [`PLAUSIBLE`]): a fitted `normal` rather than a fitted
-/// `trunc_normal` whose bounds sit at the sample's extremes.
-fn simplest_fit(candidates: &[Candidate]) -> Option<&Candidate> {
-    let best = candidates.first()?;
-    if !best.origin.starts_with("fitted") {
-        return Some(best);
-    }
-    let parameters = |law: &initspec::Law| match law {
-        initspec::Law::Constant(_) => 1,
-        initspec::Law::TruncatedNormal(_) => 4,
-        _ => 2,
-    };
-    candidates
-        .iter()
-        .filter(|c| c.origin.starts_with("fitted") && c.p_value >= PLAUSIBLE)
-        .min_by_key(|c| parameters(&c.law_value))
-        .or(Some(best))
 }
 
 /// `scheme` (a base law with fitted parameters) with its numbers rounded to the fewest

@@ -218,11 +218,15 @@ pub fn identify(sample: &Sample<'_>) -> Vec<Candidate> {
     // exact zero counts, exact 0/1 patterns) are never met by chance by independent draws,
     // while a Haar orthogonal matrix is also marginally close to N(0, 1/n). Then named laws
     // that fit: a fitted family always fits its own data at least as well, so it ranks first
-    // only when no named law is plausible (p ≥ PLAUSIBLE).
+    // only when no named law is plausible (p ≥ PLAUSIBLE). Among the fitted families that
+    // fit, fewer fitted parameters first: a truncated normal whose std is several times its
+    // bound is a uniform law to any test, and fits a uniform sample as well as the uniform
+    // does (both p ≈ 1), so the data cannot prefer it and the simpler law is named.
     candidates.sort_by(|a, b| {
         b.is_plausible_structured()
             .cmp(&a.is_plausible_structured())
             .then(b.is_plausible_named().cmp(&a.is_plausible_named()))
+            .then(a.plausible_fit_rank().cmp(&b.plausible_fit_rank()))
             .then(b.p_value.total_cmp(&a.p_value))
             .then(a.ks_statistic.total_cmp(&b.ks_statistic))
     });
@@ -293,6 +297,19 @@ impl Candidate {
     /// A named scheme or default (not a fitted family) with p ≥ [`PLAUSIBLE`].
     pub fn is_plausible_named(&self) -> bool {
         self.p_value >= PLAUSIBLE && self.origin != FITTED
+    }
+
+    /// The number of parameters fitted to the data for a fitted family with
+    /// p ≥ [`PLAUSIBLE`] (the std of a normal, the bound of a uniform, std and bound of a
+    /// truncated normal; the mean is fixed at 0), and 3 (after all of them) otherwise.
+    fn plausible_fit_rank(&self) -> usize {
+        if self.origin != FITTED || self.p_value < PLAUSIBLE {
+            return 3;
+        }
+        match self.law_value {
+            Law::TruncatedNormal(_) => 2,
+            _ => 1,
+        }
     }
 }
 
