@@ -21,6 +21,13 @@
 //! `expected_failed_checks` must be reported failing and `expected_summary_contains` must
 //! appear in the summary. A sparse tensor's `ks` check (of its non-zero values) is compared
 //! with SciPy like a scalar law's.
+//!
+//! A scalar-law audit must also report the independence checks (serial, atoms, duplicate and
+//! similar rows/columns/blocks) and, for a file of several tensors, its cross-tensor checks
+//! count in the verdict: the module-constructor cases (nn.LSTM, nn.GRU,
+//! nn.MultiheadAttention, nn.Embedding, a Keras LSTM; some files hold several tensors), so
+//! their expected verdicts say that these checks raise no false alarm on real layers, and
+//! the one that must fail (nn.Embedding's zeroed `padding_idx` row) fails by `atoms`.
 
 use std::path::{Path, PathBuf};
 
@@ -283,6 +290,8 @@ fn check_audit(case: &Value, run: &Run) -> Vec<String> {
     }
     if let Some(structured) = case.get("structured") {
         problems.extend(check_structured(structured, checks));
+    } else {
+        problems.extend(check_independence_ran(case, checks));
     }
     let scipy = &case["scipy_ks"];
     if scipy.is_null() && case.get("structured").is_some() {
@@ -327,6 +336,35 @@ fn check_audit(case: &Value, run: &Run) -> Vec<String> {
         ));
     }
     problems
+}
+
+/// The independence checks (docs/AUDITING.md §4) that every scalar-law audit must report:
+/// `serial` and `atoms` always; from rank 2 on, `serial_axis0` and the duplicate and similar
+/// row/column checks; from rank 3 on, `duplicate_blocks`. So a pass on real framework output
+/// is a pass of these checks too (issue 13: no new false alarms on real weights), not a
+/// battery that left them out.
+const INDEPENDENCE_CHECKS: &[(usize, &str)] = &[
+    (1, "serial"),
+    (1, "atoms"),
+    (2, "serial_axis0"),
+    (2, "duplicate_rows"),
+    (2, "duplicate_columns"),
+    (2, "similar_rows"),
+    (2, "similar_columns"),
+    (3, "duplicate_blocks"),
+];
+
+/// Whether a scalar-law audit reported every independence check its rank calls for; returns
+/// the missing ones.
+fn check_independence_ran(case: &Value, checks: &[Value]) -> Vec<String> {
+    let rank = case["shape"].as_array().map_or(0, Vec::len);
+    INDEPENDENCE_CHECKS
+        .iter()
+        .filter(|(min_rank, name)| {
+            rank >= *min_rank && !checks.iter().any(|c| text(c, "name") == Some(*name))
+        })
+        .map(|(_, name)| format!("no `{name}` check in a rank-{rank} scalar-law audit"))
+        .collect()
 }
 
 /// Compares the checks of a structured audit with the manifest's `structured.checks`, which
