@@ -108,7 +108,7 @@ const PINNED: &[Pin] = &[
         5,
         "dense",
         "f64",
-        "2fff76325d33a1ba8128ce0bca19b3fb7ba368a56cbf5216afd0962cf2f69864",
+        "5f80e6230e6d662b1ba0d67712c02afc3a62ef036d0f93643a4645e23aa998a2",
     ),
     (
         "normal(mean=0.5, std=2)",
@@ -228,6 +228,36 @@ const PINNED: &[Pin] = &[
         "tail",
         "f16",
         "3733d7edcb049a7719ffd697745b9ed552c8da14e3753644166de9c4ce9d2f41",
+    ),
+    // The double-precision truncated normal in each region of AS 241 (central and near tail;
+    // far tail, r > 5), and a law too far out for single precision, drawn in double and
+    // rounded to bf16.
+    (
+        "trunc_normal(a=-2, b=2)",
+        &[1000],
+        "out-in",
+        19,
+        "central",
+        "f64",
+        "d8b29622fd2ec163b3eed5daa2d4614626159e6fd8a170b690f95b30904a5cba",
+    ),
+    (
+        "trunc_normal(a=8, b=9)",
+        &[1000],
+        "out-in",
+        20,
+        "far",
+        "f64",
+        "5244bd09803b2c604877ff475514345efe78ed5a349b804509275cfd73bbcaf8",
+    ),
+    (
+        "trunc_normal(a=12, b=13)",
+        &[1000],
+        "out-in",
+        21,
+        "via-double",
+        "bf16",
+        "9db81e4424f67cce3889779bafe84a12ade3e5d4291739adb94e8e14d815dcc0",
     ),
 ];
 

@@ -22,6 +22,7 @@ use rayon::prelude::*;
 
 pub use dispatch::{Isa, KERNEL_ENV, KernelPath};
 pub use element::{Element, OutSlice, Precision};
+pub(crate) use math::ln_f64;
 use plan::Plan;
 use structured::StructuredFill;
 
