@@ -381,7 +381,10 @@ mod tests {
         for (p, want) in cases {
             let got = quantile(p);
             let ulps = (got - want).abs() / (want.abs() * f64::EPSILON / 2.0);
-            assert!(ulps <= 8.0, "Φ⁻¹({p:e}) = {got:e}, mpmath {want:e}: {ulps:.1} ulp");
+            assert!(
+                ulps <= 8.0,
+                "Φ⁻¹({p:e}) = {got:e}, mpmath {want:e}: {ulps:.1} ulp"
+            );
             // The upper half by symmetry, exactly.
             assert_eq!(isf(p), -got);
         }
