@@ -161,7 +161,9 @@ pub struct BenchReport {
 ///
 /// # Errors
 /// A zero or too large `--size`, zero `--threads` or `--reps`, or a thread pool that cannot
-/// be started.
+/// be started; a `--save` path that is not `.json` or cannot be written, a `--baseline` that
+/// cannot be read or is not a bench report of the same `--size`, a `--max-regression`
+/// outside (0, 100): all before anything is measured.
 pub fn run(args: &BenchArgs) -> anyhow::Result<Outcome> {
     // Every problem with the files is found before the minutes of measuring.
     let mut save = args.save.as_deref().map(open_save).transpose()?;
