@@ -131,6 +131,31 @@ pub enum Error {
         /// The shape, as given.
         shape: Vec<usize>,
     },
+    /// A block of a tensor ([`crate::Sampler::fill_block`]) has not one range per dimension.
+    BlockRank {
+        /// The tensor's shape.
+        shape: Vec<usize>,
+        /// The number of ranges given.
+        block_rank: usize,
+    },
+    /// A block's range is reversed or reaches past its dimension.
+    BlockOutOfBounds {
+        /// The axis.
+        axis: usize,
+        /// The range's start.
+        start: usize,
+        /// The range's end (exclusive).
+        end: usize,
+        /// The dimension along the axis.
+        dim: usize,
+    },
+    /// The output slice does not hold the block exactly.
+    BlockOutputLength {
+        /// The block's number of elements.
+        expected: u64,
+        /// The output's length.
+        got: usize,
+    },
     /// `groups` is zero or does not divide the grouped dimension.
     GroupsDoNotDivide {
         /// The grouped dimension's size.
@@ -408,6 +433,24 @@ impl fmt::Display for Error {
             Error::RankTooLow { rank, needed } => write!(
                 f,
                 "fans need a tensor of rank >= {needed}, but the shape has rank {rank}; use a base scheme (uniform, normal, ...) for biases"
+            ),
+            Error::BlockRank { shape, block_rank } => write!(
+                f,
+                "the block has {block_rank} ranges but the shape {shape:?} has {} dimensions; give one range per dimension",
+                shape.len()
+            ),
+            Error::BlockOutOfBounds {
+                axis,
+                start,
+                end,
+                dim,
+            } => write!(
+                f,
+                "block range {start}..{end} of axis {axis} is not within 0..{dim} (start ≤ end ≤ the dimension)"
+            ),
+            Error::BlockOutputLength { expected, got } => write!(
+                f,
+                "the block has {expected} elements but the output holds {got}"
             ),
             Error::ElementCountOverflow { shape } => {
                 write!(

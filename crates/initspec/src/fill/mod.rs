@@ -8,6 +8,7 @@
 //! The kernels and their exact transforms are documented in the `single` and `double`
 //! modules (and docs/SPEC.md, "Random streams").
 
+mod block;
 mod dispatch;
 mod double;
 mod element;
