@@ -10,38 +10,14 @@ use initspec::{Element, Law, Layout, Sampler, Scheme, Stream};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, RngSeed};
 
+mod common;
+use common::arb_law;
+
 /// Saved failing cases, replayed before new ones (absolute path, as in props_streams.rs).
 const REGRESSIONS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/proptest-regressions/props_blocks.txt"
 );
-
-/// A scalar law as a base-scheme string (the laws of props_streams.rs: constant, uniform,
-/// normal, truncated normal with bounds anywhere, far tails included).
-fn law_string(kind: u8, x: f64, width: f64, std: f64) -> String {
-    match kind {
-        0 => format!("constant(value={x:e})"),
-        1 => format!("uniform(a={x:e}, b={:e})", x + width),
-        2 => format!("normal(mean={x:e}, std={std:e})"),
-        _ => format!(
-            "trunc_normal(mean={x:e}, std={std:e}, a={:e}, b={:e})",
-            x + (width - 3.0) * std * 4.0,
-            x + (width - 3.0) * std * 4.0 + width * std,
-        ),
-    }
-}
-
-prop_compose! {
-    fn arb_law()(
-        kind in 0u8..4,
-        x in -10.0f64..10.0,
-        width in 0.01f64..8.0,
-        std in 1e-3f64..5.0,
-    ) -> Law {
-        let text = law_string(kind, x, width, std);
-        text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
-    }
-}
 
 prop_compose! {
     /// A shape of rank 1 to 4 (at most 9⁴ elements) and a block of it: per axis a range

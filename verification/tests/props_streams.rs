@@ -9,6 +9,9 @@ use initspec::{Element, Law, Sampler, Stream};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, RngSeed};
 
+mod common;
+use common::{arb_law, law_string};
+
 /// Saved failing cases, replayed before new ones. The path is absolute: cargo runs
 /// integration tests in the package directory, and proptest resolves a relative path
 /// against the working directory.
@@ -20,34 +23,6 @@ const REGRESSIONS: &str = concat!(
 /// Largest tensor drawn: a bit over two parallel chunks, so that ranges cross chunk and
 /// tile boundaries and large fills go through rayon.
 const MAX_ELEMENTS: usize = 2 * initspec::fill::PARALLEL_CHUNK + 300;
-
-/// A scalar law as a base-scheme string, from parameters that are always valid.
-fn law_string(kind: u8, x: f64, width: f64, std: f64) -> String {
-    match kind {
-        0 => format!("constant(value={x:e})"),
-        1 => format!("uniform(a={x:e}, b={:e})", x + width),
-        2 => format!("normal(mean={x:e}, std={std:e})"),
-        // Bounds around the mean, in any position: central, one-sided, far tails.
-        _ => format!(
-            "trunc_normal(mean={x:e}, std={std:e}, a={:e}, b={:e})",
-            x + (width - 3.0) * std * 4.0,
-            x + (width - 3.0) * std * 4.0 + width * std,
-        ),
-    }
-}
-
-prop_compose! {
-    /// Any scalar law: constant, uniform, normal or truncated normal.
-    fn arb_law()(
-        kind in 0u8..4,
-        x in -10.0f64..10.0,
-        width in 0.01f64..8.0,
-        std in 1e-3f64..5.0,
-    ) -> Law {
-        let text = law_string(kind, x, width, std);
-        text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
-    }
-}
 
 prop_compose! {
     /// A tensor length (a product of up to three dims) and a sub-range `start..end` of it.

@@ -341,7 +341,7 @@ fn check_audit(case: &Value, run: &Run) -> Vec<String> {
 /// The independence checks (docs/AUDITING.md §4) that every scalar-law audit must report:
 /// `serial` and `atoms` always; from rank 2 on, `serial_axis0` and the duplicate and similar
 /// row/column checks; from rank 3 on, `duplicate_blocks`. So a pass on real framework output
-/// is a pass of these checks too (issue 13: no new false alarms on real weights), not a
+/// is a pass of these checks too (no new false alarms on real weights), not a
 /// battery that left them out.
 const INDEPENDENCE_CHECKS: &[(usize, &str)] = &[
     (1, "serial"),
