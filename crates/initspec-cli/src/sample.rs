@@ -9,13 +9,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use half::{bf16, f16};
-use initspec::{Element, Fans, Law, Layout, Sampler, Scheme, Stream, element_count};
+use initspec::{Element, Law, Layout, Sampler, Scheme, Stream, element_count};
 
 use crate::args::{parse_layout, parse_scheme, parse_shape};
 use crate::limits;
 use crate::output::{Outcome, outln};
 use anyhow::{Context as _, anyhow};
-use initspec_io::{Dtype, TensorWriter};
+use initspec_io::{Dtype, TensorWriter, draw};
 
 /// Arguments of `initspec sample`.
 #[derive(clap::Args, Debug)]
@@ -114,7 +114,7 @@ pub struct SampleRequest {
     pub name: String,
     /// The stored dtype.
     pub dtype: Dtype,
-    /// Write even when the dtype cannot represent the law ([`representable`] fails).
+    /// Write even when the dtype cannot represent the law ([`initspec_io::draw::representable`] fails).
     pub allow_lossy_dtype: bool,
     /// The output file (`.npy` or `.safetensors`).
     pub out: PathBuf,
@@ -127,131 +127,26 @@ pub struct SampleSummary {
     pub law: Option<Law>,
 }
 
-/// Resolves the law of the request: `None` for an empty tensor (after checking that the
-/// scheme could apply to its rank).
+/// Resolves the law of the request ([`initspec_io::draw::law_for`]): `None` for an empty
+/// tensor; a random structured law is also checked against the memory this process can
+/// allocate ([`STRUCTURED_BYTES_PER_ELEMENT`] a value).
 ///
 /// # Errors
-/// Fan and scheme errors (rank < 2 for a fan-based scheme, groups, overflow).
+/// Fan and scheme errors (rank < 2 for a fan-based scheme, groups, overflow), a dtype that
+/// cannot hold the law, a structured tensor too large to compute.
 pub fn resolve(request: &SampleRequest) -> anyhow::Result<Option<Law>> {
-    let elements = element_count(&request.shape)?;
-    if elements == 0 {
-        // Rank, layout and groups are checked even for an empty tensor; a zero fan is fine:
-        // nothing is drawn.
-        let checked = if request.scheme.is_structured() {
-            request
-                .scheme
-                .resolve(&request.shape, &request.layout, request.groups)
-                .map(drop)
-        } else if request.scheme.needs_fans() {
-            Fans::of_shape(&request.shape, &request.layout, request.groups).map(drop)
-        } else {
-            Ok(())
-        };
-        return match checked {
-            Ok(()) | Err(initspec::Error::ZeroFan { .. }) => Ok(None),
-            Err(e) => Err(e.into()),
-        };
-    }
-    let law = request
-        .scheme
-        .resolve(&request.shape, &request.layout, request.groups)?;
-    check_structured_size(&law, elements)?;
-    if !request.allow_lossy_dtype {
-        representable(&law, request.dtype)?;
-    }
-    Ok(Some(law))
-}
-
-/// Checks that `dtype` can hold `law`: a non-zero constant must not round to 0, and the law's
-/// standard deviation σ must be at least the spacing of `dtype` at the law's extent `m` (the
-/// largest |x| of its support, or |mean| + 3σ for a normal law). Below that the stored
-/// values collapse onto a few representable numbers (all zeros for `normal(std=1e-50)` in
-/// f32; one value for `normal(mean=1e6, std=1e-3)` in bf16, whose step at 10⁶ is 4096), and
-/// the tensor no longer follows the law it is labelled with.
-///
-/// # Errors
-/// The law, the dtype's step at `m` and what to do, in one line.
-pub fn representable(law: &Law, dtype: Dtype) -> anyhow::Result<()> {
-    let storage = crate::input::storage_of(dtype);
-    let std = law.std_dev();
-    let mean = law.mean();
-    let lossy = |detail: String| {
-        Err(anyhow!(
-            "{law} cannot be stored in {dtype}: {detail}; use a wider --dtype, or pass --allow-lossy-dtype to write it anyway"
-        ))
-    };
-    if std == 0.0 || !std.is_finite() {
-        if mean != 0.0 && storage.round(mean) == 0.0 {
-            return lossy(format!(
-                "{mean:e} rounds to 0 (the smallest positive {dtype} is {:e})",
-                spacing(dtype, 0.0)
-            ));
-        }
-        return Ok(());
-    }
-    let support = law.support();
-    let extent = if support.low.is_finite() && support.high.is_finite() {
-        support.low.abs().max(support.high.abs())
-    } else {
-        mean.abs() + 3.0 * std
-    };
-    let step = spacing(dtype, extent);
-    if std < step {
-        return lossy(format!(
-            "its standard deviation {std:e} is below {step:e}, the step between neighbouring {dtype} values at {extent:e}"
-        ));
-    }
-    Ok(())
-}
-
-/// The distance from a value of magnitude `x` to the next representable `dtype` value above
-/// it: `2^(⌊log₂ x⌋ − (p − 1))` for `p` significant bits (53, 24, 8, 11), and at least the
-/// smallest positive subnormal (`2⁻¹⁰⁷⁴`, `2⁻¹⁴⁹`, `2⁻¹³³`, `2⁻²⁴`).
-pub fn spacing(dtype: Dtype, x: f64) -> f64 {
-    let (bits, min_exponent) = match dtype {
-        Dtype::F64 => (53, -1074),
-        Dtype::F32 => (24, -149),
-        Dtype::BF16 => (8, -133),
-        Dtype::F16 => (11, -24),
-    };
-    let smallest = 2f64.powi(min_exponent);
-    let x = x.abs();
-    if !(x > 0.0) || !x.is_finite() {
-        return smallest;
-    }
-    let exponent = x.log2().floor() as i32;
-    2f64.powi(exponent - (bits - 1)).max(smallest)
-}
-
-/// The most elements of a random structured tensor (orthogonal, delta-orthogonal, sparse)
-/// `sample` computes: they are computed whole in `f64`, with several copies during a QR, so
-/// 2²⁸ elements may take up to 16 GiB ([`STRUCTURED_BYTES_PER_ELEMENT`]); below the cap the
-/// memory the machine can give is checked as well.
-pub const MAX_STRUCTURED_ELEMENTS: u64 = 1 << 28;
-
-/// Peak memory of a random structured tensor per element, measured as peak RSS / elements
-/// with `/usr/bin/time -f %M initspec sample --scheme orthogonal --shape R,C`: 65 bytes for a
-/// tall 4194304×4 matrix (the worst shape: the QR works on a transposed f64 copy beside the
-/// Gaussian draw, Q and the kept tensor), 44 for 65536×64, 22 for 2048×2048, 13 for
-/// `sparse(sparsity=0.5)` on 2048×2048.
-pub const STRUCTURED_BYTES_PER_ELEMENT: usize = 64;
-
-/// The most floating-point operations of one orthogonal QR `sample` starts, `(8/3)·m·n²`-ish
-/// for an `m × n` matrix: 10¹³, several minutes on two cores.
-pub const MAX_ORTHOGONAL_FLOPS: f64 = 1e13;
-
-/// Refuses random structured tensors that would not fit in memory or finish in minutes.
-fn check_structured_size(law: &Law, elements: u64) -> anyhow::Result<()> {
-    let random = matches!(
-        law,
-        Law::Orthogonal(_) | Law::DeltaOrthogonal(_) | Law::Sparse(_)
-    );
-    if random && elements > MAX_STRUCTURED_ELEMENTS {
-        return Err(anyhow!(
-            "{law} on {elements} elements is computed whole in memory; initspec sample takes at most {MAX_STRUCTURED_ELEMENTS} elements for it"
-        ));
-    }
-    if random {
+    let law = draw::law_for(
+        &request.scheme,
+        &request.shape,
+        &request.layout,
+        request.groups,
+        request.dtype,
+        request.allow_lossy_dtype,
+    )?;
+    if let Some(law) = &law
+        && draw::is_random_structured(law)
+    {
+        let elements = element_count(&request.shape)?;
         limits::check_memory(
             &format!("{law} on {elements} elements"),
             usize::try_from(elements)
@@ -259,22 +154,15 @@ fn check_structured_size(law: &Law, elements: u64) -> anyhow::Result<()> {
                 .and_then(|n| limits::bytes_of(n, STRUCTURED_BYTES_PER_ELEMENT)),
         )?;
     }
-    let matrix = match law {
-        Law::Orthogonal(o) => Some((o.rows(), o.cols())),
-        Law::DeltaOrthogonal(d) => Some((d.in_channels(), d.out_channels())),
-        _ => None,
-    };
-    if let Some((rows, cols)) = matrix {
-        let (m, n) = (rows.max(cols) as f64, rows.min(cols) as f64);
-        let flops = 4.0 * m * n * n - 4.0 / 3.0 * n * n * n;
-        if flops > MAX_ORTHOGONAL_FLOPS {
-            return Err(anyhow!(
-                "{law} of a {rows}×{cols} matrix needs about {flops:.1e} floating-point operations (a QR and its Q); initspec sample refuses more than {MAX_ORTHOGONAL_FLOPS:e}"
-            ));
-        }
-    }
-    Ok(())
+    Ok(law)
 }
+
+/// Peak memory of a random structured tensor per element, measured as peak RSS / elements
+/// with `/usr/bin/time -f %M initspec sample --scheme orthogonal --shape R,C`: 65 bytes for a
+/// tall 4194304×4 matrix (the worst shape: the QR works on a transposed f64 copy beside the
+/// Gaussian draw, Q and the kept tensor), 44 for 65536×64, 22 for 2048×2048, 13 for
+/// `sparse(sparsity=0.5)` on 2048×2048.
+pub const STRUCTURED_BYTES_PER_ELEMENT: usize = 64;
 
 /// Draws the request into its file.
 ///
@@ -344,11 +232,22 @@ pub fn stream<T: Element>(
     let chunk = CHUNK_ELEMENTS.min(usize::try_from(elements).unwrap_or(usize::MAX));
     let mut buffer = limits::try_vec("one chunk of the tensor", chunk, T::default())?;
     let mut start = 0u64;
+    // Skipped when no value drawn from the law can reach the dtype's range: it is a read of
+    // every value.
+    let check = match T::NAME.parse::<Dtype>() {
+        Ok(dtype) => draw::may_overflow(sampler.law(), dtype),
+        Err(_) => true,
+    };
     while start < elements {
         let len = (elements - start).min(chunk as u64) as usize;
         let part = &mut buffer[..len];
         sampler.fill_range(start, part);
-        if let Some(i) = part.iter().position(|x| !x.to_f64().is_finite()) {
+        let overflow = if check {
+            draw::first_overflow(part)
+        } else {
+            None
+        };
+        if let Some(i) = overflow {
             return Err(anyhow!(
                 "element {} of {} overflows {} (the law's values exceed its range); use a wider --dtype",
                 start + i as u64,

@@ -52,6 +52,7 @@
 
 mod atomic;
 pub mod checkpoint;
+pub mod draw;
 mod error;
 pub mod manifest;
 pub mod npy;
