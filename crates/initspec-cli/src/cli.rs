@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use crate::output::{Outcome, report_error};
 use crate::{
-    audit, bench, calibrate, checkpoint, identify, init, propagate, sample, signals, verify,
+    audit, bench, calibrate, checkpoint, identify, init, propagate, sample, signals, train, verify,
 };
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
@@ -45,6 +45,9 @@ enum Command {
     Propagate(propagate::PropagateArgs),
     /// Throughput of the fill kernels against memset and rand_distr, measured in the same run.
     Bench(bench::BenchArgs),
+    /// Train a digit classifier from a given start (a scheme, lsuv, ae-pretrain, transfer)
+    /// over several seeds: test accuracy per epoch and learning curves.
+    Train(train::TrainArgs),
 }
 
 /// Parses the arguments. `--help` and `--version` print in full (exit 0); every other parser
@@ -88,6 +91,7 @@ fn run(command: &Command) -> anyhow::Result<Outcome> {
         Command::Calibrate(args) => calibrate::run(args),
         Command::Propagate(args) => propagate::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Train(args) => train::run(args),
     }
 }
 

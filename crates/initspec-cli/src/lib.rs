@@ -21,6 +21,8 @@ mod propagate;
 mod sample;
 mod signals;
 mod svg;
+mod train;
+mod train_plot;
 mod verify;
 
 pub use cli::main;

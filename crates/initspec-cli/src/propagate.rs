@@ -12,8 +12,9 @@
 use std::path::PathBuf;
 
 use initspec::{Law, Scheme};
+use initspec_nn::lsuv::{LSUV_MAX_ITERATIONS, LSUV_TOL, lsuv_weights};
 use initspec_nn::{
-    Activation, Basis, GradientStatistics, LayerPrediction, LayerStatistics, Network,
+    Activation, Basis, GradientStatistics, LayerPrediction, LayerStatistics, Network, draw_weights,
     gradient_statistics, layer_laws, layer_statistics, predict, standard_normal_matrix,
 };
 use serde_json::{Value, json};
@@ -30,7 +31,8 @@ pub const DEFAULT_BATCH: usize = 1000;
 #[derive(clap::Args, Debug, Clone)]
 pub struct PropagateArgs {
     /// Weight scheme of every layer, e.g. `kaiming_normal(nonlinearity=relu)`,
-    /// `normal(std=0.01)`; fans follow the in-out layout of `x @ W`.
+    /// `normal(std=0.01)`; fans follow the in-out layout of `x @ W`. Or `lsuv`: orthogonal,
+    /// then each layer rescaled on the input batch until its output's std is 1 ± 0.1.
     #[arg(long)]
     pub init: String,
     /// Activation: linear, tanh, relu, leaky_relu, leaky_relu(negative_slope=S), sigmoid, selu.
@@ -68,11 +70,30 @@ pub struct PropagateArgs {
     pub plot: Option<PathBuf>,
 }
 
+/// How the stack's weights start.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PropagateInit {
+    /// Every layer drawn from the scheme.
+    Scheme(Scheme),
+    /// Orthogonal, then LSUV on the input batch itself (`initspec_nn::lsuv`): every layer's
+    /// output before batch norm and activation has standard deviation 1 ± 0.1.
+    Lsuv,
+}
+
+impl std::fmt::Display for PropagateInit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PropagateInit::Scheme(s) => write!(f, "{s}"),
+            PropagateInit::Lsuv => f.write_str("lsuv"),
+        }
+    }
+}
+
 /// A validated request.
 #[derive(Debug, Clone)]
 pub struct PropagateRequest {
-    /// The weight scheme.
-    pub scheme: Scheme,
+    /// How the weights start.
+    pub init: PropagateInit,
     /// The activation.
     pub activation: Activation,
     /// `[n_0, n_1, …, n_L]`.
@@ -164,10 +185,15 @@ impl PropagateRequest {
     /// # Errors
     /// An unknown scheme or activation, depth or width 0, bad `--widths`, batch 0.
     pub fn from_args(args: &PropagateArgs) -> anyhow::Result<PropagateRequest> {
-        let scheme: Scheme = args
-            .init
-            .parse()
-            .map_err(|e: initspec::Error| anyhow!("invalid --init: {e}"))?;
+        let init = if args.init.trim() == "lsuv" {
+            PropagateInit::Lsuv
+        } else {
+            PropagateInit::Scheme(
+                args.init
+                    .parse()
+                    .map_err(|e: initspec::Error| anyhow!("invalid --init: {e}"))?,
+            )
+        };
         let activation: Activation = args
             .activation
             .parse()
@@ -191,7 +217,7 @@ impl PropagateRequest {
             network_bytes(&widths, args.batch, args.backward),
         )?;
         Ok(PropagateRequest {
-            scheme,
+            init,
             activation,
             widths,
             batch: args.batch,
@@ -209,22 +235,56 @@ impl PropagateRequest {
 pub fn propagate(request: &PropagateRequest, keep_posts: bool) -> anyhow::Result<PropagateReport> {
     let widths = &request.widths;
     let nn_error = |e: initspec_nn::NnError| anyhow!(e);
-    let laws = layer_laws(widths, |_| request.scheme).map_err(|e| match e {
+    let init_error = |e: initspec_nn::NnError| match e {
         initspec_nn::NnError::Init { layer, source } => {
             anyhow!("invalid --init for layer {layer}: {source}")
         }
         other => nn_error(other),
-    })?;
-    let net = Network::from_laws(
-        widths,
-        &laws,
-        request.activation,
-        request.batch_norm,
-        request.seed,
-    )
-    .map_err(nn_error)?;
+    };
     let input = standard_normal_matrix(request.seed, "input", request.batch, widths[0])
         .map_err(nn_error)?;
+    let (laws, net) = match &request.init {
+        PropagateInit::Scheme(scheme) => {
+            let laws = layer_laws(widths, |_| *scheme).map_err(init_error)?;
+            let net = Network::from_laws(
+                widths,
+                &laws,
+                request.activation,
+                request.batch_norm,
+                request.seed,
+            )
+            .map_err(nn_error)?;
+            (laws, net)
+        }
+        PropagateInit::Lsuv => {
+            let orthogonal: Scheme = "orthogonal".parse().expect("a fixed, valid scheme");
+            let start = layer_laws(widths, |_| orthogonal).map_err(init_error)?;
+            let mut weights = draw_weights(widths, &start, request.seed).map_err(nn_error)?;
+            let report = lsuv_weights(
+                &mut weights,
+                request.activation,
+                request.batch_norm,
+                input.view(),
+                LSUV_TOL,
+                LSUV_MAX_ITERATIONS,
+            )
+            .map_err(|e| anyhow!("--init lsuv: {e}"))?;
+            // Each layer is now orthogonal scaled by the factor LSUV found.
+            let laws = report
+                .iter()
+                .zip(widths.windows(2))
+                .map(|(l, pair)| {
+                    format!("orthogonal(gain={:?})", l.scale)
+                        .parse::<Scheme>()
+                        .and_then(|s| s.resolve(pair, &initspec::Layout::InOut, 1))
+                        .map_err(|e| anyhow!("--init lsuv: layer {}: {e}", l.layer))
+                })
+                .collect::<anyhow::Result<Vec<Law>>>()?;
+            let net =
+                Network::new(weights, request.activation, request.batch_norm).map_err(nn_error)?;
+            (laws, net)
+        }
+    };
     let forward = net.forward(input.view()).map_err(nn_error)?;
     let measured = layer_statistics(&forward);
     let gradients = if request.backward {
@@ -284,7 +344,7 @@ fn describe_widths(widths: &[usize]) -> String {
 fn headline(r: &PropagateRequest) -> String {
     format!(
         "init {} | {}{} | {} | batch {} | seed {}",
-        r.scheme,
+        r.init,
         r.activation,
         if r.batch_norm { " + batch norm" } else { "" },
         describe_widths(&r.widths),
@@ -433,7 +493,7 @@ pub fn to_json(report: &PropagateReport) -> Value {
         })
         .collect();
     json!({
-        "init": r.scheme.to_string(),
+        "init": r.init.to_string(),
         "activation": r.activation.to_string(),
         "widths": r.widths,
         "depth": r.widths.len() - 1,

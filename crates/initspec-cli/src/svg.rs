@@ -95,7 +95,7 @@ pub struct Series {
 }
 
 /// Escapes text for SVG.
-fn esc(text: &str) -> String {
+pub(crate) fn esc(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -42,6 +42,18 @@ pub enum NnError {
         /// The slope given.
         value: f64,
     },
+    /// A data file that cannot be read as labelled samples.
+    Data {
+        /// The 1-based line, or 0 for the file as a whole.
+        line: usize,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A training setting out of its range (named, with the range).
+    InvalidSetting {
+        /// The setting and why it is refused.
+        reason: String,
+    },
     /// A learning rate must be finite.
     InvalidLearningRate {
         /// The rate given.
@@ -82,6 +94,11 @@ impl fmt::Display for NnError {
                     "the leaky_relu negative_slope must be finite, got {value}"
                 )
             }
+            NnError::Data { line: 0, reason } => write!(f, "malformed data file: {reason}"),
+            NnError::Data { line, reason } => {
+                write!(f, "malformed data file: line {line}: {reason}")
+            }
+            NnError::InvalidSetting { reason } => f.write_str(reason),
             NnError::InvalidLearningRate { value } => {
                 write!(f, "the learning rate must be finite, got {value}")
             }

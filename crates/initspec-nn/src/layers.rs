@@ -68,6 +68,24 @@ pub fn draw_matrix(
     Array2::from_shape_vec((rows, cols), data).map_err(|_| mismatch())
 }
 
+/// A `[rows, cols]` matrix (the `InOut` layout: fan_in = rows, fan_out = cols) drawn from
+/// `scheme` on the stream `(seed, name)`.
+///
+/// # Errors
+/// [`NnError::Init`] (layer 0) when the scheme does not resolve for the shape.
+pub fn draw_scheme_matrix(
+    scheme: &Scheme,
+    rows: usize,
+    cols: usize,
+    seed: u64,
+    name: &str,
+) -> Result<Array2<f64>> {
+    let law = scheme
+        .resolve(&[rows, cols], &Layout::InOut, 1)
+        .map_err(|source| NnError::Init { layer: 0, source })?;
+    draw_matrix(&law, seed, name, rows, cols)
+}
+
 /// A `[rows, cols]` matrix of N(0, 1) values on the stream `(seed, name)`: the input batches
 /// and upstream gradients of the experiments.
 ///

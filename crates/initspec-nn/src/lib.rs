@@ -6,6 +6,12 @@
 //! forward and backward passes, and a plain SGD step. Weights are drawn from initspec
 //! schemes, one independent stream per layer (`layer{l}.weight`).
 //!
+//! For training: [`Classifier`] (biases, batch norm with learned γ, β and running
+//! estimates, a linear output), [`loss`] (softmax cross-entropy), [`optimizer`] (SGD with
+//! momentum, Adam), [`train`] (deterministic mini-batch training), [`digits`] (the 1,797
+//! handwritten digits, embedded), [`lsuv`], [`pretrain`] (denoising autoencoders) and
+//! [`experiment`], which puts them together.
+//!
 //! ```
 //! use initspec_nn::{Activation, Network, layer_statistics, theory};
 //! use ndarray::Array2;
@@ -24,21 +30,32 @@
 
 pub mod activation;
 pub mod batch_norm;
+pub mod classifier;
+pub mod digits;
 pub mod error;
+pub mod experiment;
 pub mod layers;
+pub mod loss;
+pub mod lsuv;
 pub mod network;
+pub mod optimizer;
+pub mod pretrain;
 pub mod propagation;
 pub mod stats;
 pub mod theory;
+pub mod train;
 
 /// The `ndarray` this crate's signatures use, re-exported so callers need no second copy.
 pub use ndarray;
 
 pub use activation::Activation;
 pub use batch_norm::BATCH_NORM_EPS;
+pub use classifier::{Classifier, Mode};
 pub use error::{NnError, Result};
+pub use experiment::{Experiment, InitMethod, RunResult};
 pub use layers::{
-    draw_matrix, draw_weights, layer_laws, standard_normal_matrix, weight_stream_name,
+    draw_matrix, draw_scheme_matrix, draw_weights, layer_laws, standard_normal_matrix,
+    weight_stream_name,
 };
 pub use network::{Forward, Gradients, LayerTrace, Loss, Network, mse_loss};
 pub use stats::{
