@@ -273,7 +273,7 @@ fn title(e: &Experiment) -> String {
         format!("digits {digits:?}")
     };
     format!(
-        "train {task}: init {}, {} × {} {}{}, {} (lr {}), {} epochs of batch {}, labels {}",
+        "train {task}: init {}, {} × {} {}{}, {} (lr {}), {} epochs of batch {}, {}% of the labels",
         e.init,
         e.depth,
         e.width,
@@ -286,7 +286,7 @@ fn title(e: &Experiment) -> String {
         },
         e.epochs,
         e.batch_size,
-        e.labels
+        e.labels * 100.0
     )
 }
 

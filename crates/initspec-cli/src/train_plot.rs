@@ -15,6 +15,22 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 60.0;
 const BOTTOM: f64 = 50.0;
 
+/// Characters of the title's first line (13 px bold sans-serif in the figure's width).
+const TITLE_CHARS: usize = 95;
+
+/// `text` split at the last ", " that keeps the first part within `max` characters (the
+/// second part is empty when the whole fits).
+fn wrap(text: &str, max: usize) -> (&str, &str) {
+    if text.chars().count() <= max {
+        return (text, "");
+    }
+    let limit = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
+    match text[..limit].rfind(", ") {
+        Some(i) => (&text[..i], &text[i + 2..]),
+        None => (text, ""),
+    }
+}
+
 /// Per epoch (0 = before training), the mean, lowest and highest test accuracy over the runs
 /// that reached it.
 pub fn curve(runs: &[RunResult], epochs: usize) -> Vec<(usize, f64, f64, f64)> {
@@ -53,14 +69,20 @@ pub fn learning_curves_svg(title: &str, runs: &[RunResult], epochs: usize) -> St
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif">"#
     );
     let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let (first, second) = wrap(title, TITLE_CHARS);
     let _ = writeln!(
         s,
-        r#"<text x="{LEFT}" y="22" font-size="13" font-weight="bold">{}</text>"#,
-        esc(title)
+        r#"<text x="{LEFT}" y="20" font-size="13" font-weight="bold">{}</text>"#,
+        esc(first)
     );
     let _ = writeln!(
         s,
-        r##"<text x="{LEFT}" y="40" font-size="11" fill="#444">test accuracy: mean over {} seed(s), band from the lowest to the highest</text>"##,
+        r##"<text x="{LEFT}" y="36" font-size="11" fill="#444">{}test accuracy: mean over {} seed(s), band from the lowest to the highest</text>"##,
+        if second.is_empty() {
+            String::new()
+        } else {
+            format!("{}; ", esc(second))
+        },
         runs.len()
     );
     for tenth in 0..=10 {
@@ -158,5 +180,7 @@ mod tests {
         let svg = learning_curves_svg("t <&>", &runs, 2);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
         assert!(svg.contains("t &lt;&amp;&gt;") && svg.contains("<polygon"));
+        assert_eq!(wrap("a, b, c", 4), ("a", "b, c"));
+        assert_eq!(wrap("a, b", 10), ("a, b", ""));
     }
 }
