@@ -130,7 +130,7 @@ impl Classifier {
         activation: Activation,
         batch_norm: bool,
     ) -> Result<Classifier> {
-        crate::Network::new(weights.clone(), activation, false)?;
+        crate::network::check_chain(&weights)?;
         let mut affines: Vec<Affine> = weights
             .into_iter()
             .map(|w| Affine {

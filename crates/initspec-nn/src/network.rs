@@ -165,24 +165,7 @@ impl Network {
         activation: Activation,
         batch_norm: bool,
     ) -> Result<Network> {
-        let Some(first) = weights.first() else {
-            return Err(NnError::EmptyNetwork);
-        };
-        if first.nrows() == 0 {
-            return Err(NnError::ZeroWidth { layer: 0 });
-        }
-        for (l, w) in weights.iter().enumerate() {
-            if w.ncols() == 0 {
-                return Err(NnError::ZeroWidth { layer: l + 1 });
-            }
-            if l > 0 && w.nrows() != weights[l - 1].ncols() {
-                return Err(NnError::ShapeMismatch {
-                    what: format!("layer {} weight", l + 1),
-                    expected: vec![weights[l - 1].ncols(), w.ncols()],
-                    found: w.shape().to_vec(),
-                });
-            }
-        }
+        check_chain(&weights)?;
         Ok(Network {
             weights,
             activation,
@@ -394,6 +377,33 @@ impl Network {
         }
         Ok(())
     }
+}
+
+/// Checks that `weights` is a non-empty chain of matrices with non-zero widths, each taking
+/// the previous one's output width as its input width.
+///
+/// # Errors
+/// [`NnError::EmptyNetwork`], [`NnError::ZeroWidth`], [`NnError::ShapeMismatch`].
+pub fn check_chain(weights: &[Array2<f64>]) -> Result<()> {
+    let Some(first) = weights.first() else {
+        return Err(NnError::EmptyNetwork);
+    };
+    if first.nrows() == 0 {
+        return Err(NnError::ZeroWidth { layer: 0 });
+    }
+    for (l, w) in weights.iter().enumerate() {
+        if w.ncols() == 0 {
+            return Err(NnError::ZeroWidth { layer: l + 1 });
+        }
+        if l > 0 && w.nrows() != weights[l - 1].ncols() {
+            return Err(NnError::ShapeMismatch {
+                what: format!("layer {} weight", l + 1),
+                expected: vec![weights[l - 1].ncols(), w.ncols()],
+                found: w.shape().to_vec(),
+            });
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
