@@ -1,0 +1,25 @@
+//! # initspec-ecosystem
+//!
+//! Tests that build real weight tensors with the Rust ML libraries (burn with its ndarray
+//! backend, candle with candle-nn) through their public APIs, and audit each against the law
+//! the library's documentation promises (docs/AUDITING.md, "The Rust ecosystem").
+//! Everything is in `tests/`; this library holds the one helper they share.
+
+use initspec::Layout;
+use initspec_verify::audit::Audit;
+use initspec_verify::conforms::{ConformsError, conforms};
+
+/// Audits `values` (C order, `shape`) against `scheme` at α = 10⁻⁶ (the level of
+/// [`initspec_verify::assert_conforms`]) and returns whether they conform, with the report.
+///
+/// # Errors
+/// The scheme does not parse or apply to the shape, or the shape does not match the values.
+pub fn verdict(
+    values: &[f32],
+    shape: &[usize],
+    scheme: &str,
+    layout: Layout,
+) -> Result<(bool, Audit), ConformsError> {
+    let audit = conforms(values, shape, scheme, layout)?;
+    Ok((audit.verdict.pass, audit))
+}
