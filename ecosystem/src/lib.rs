@@ -8,14 +8,15 @@
 use initspec::Layout;
 use initspec_verify::audit::Audit;
 use initspec_verify::conforms::{ConformsError, conforms};
+use initspec_verify::sample::Values;
 
 /// Audits `values` (C order, `shape`) against `scheme` at α = 10⁻⁶ (the level of
 /// [`initspec_verify::assert_conforms`]) and returns whether they conform, with the report.
 ///
 /// # Errors
 /// The scheme does not parse or apply to the shape, or the shape does not match the values.
-pub fn verdict(
-    values: &[f32],
+pub fn verdict<'a>(
+    values: impl Into<Values<'a>>,
     shape: &[usize],
     scheme: &str,
     layout: Layout,
