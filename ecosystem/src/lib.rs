@@ -2,7 +2,7 @@
 //!
 //! Tests that build real weight tensors with the Rust ML libraries (burn with its ndarray
 //! backend, candle with candle-nn) through their public APIs, and audit each against the law
-//! the library's documentation promises (docs/AUDITING.md, "The Rust ecosystem").
+//! the library's documentation promises (docs/AUDITING.md §9, "The Rust ecosystem audited").
 //! Everything is in `tests/`; this library holds the one helper they share.
 
 use initspec::Layout;
