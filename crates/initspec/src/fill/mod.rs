@@ -13,6 +13,8 @@ mod dispatch;
 mod double;
 mod element;
 mod math;
+#[cfg(test)]
+mod normal_variants;
 mod plan;
 mod single;
 mod structured;

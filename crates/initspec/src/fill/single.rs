@@ -54,7 +54,7 @@ const TWO_M32: f32 = 1.0 / 4_294_967_296.0;
 
 /// The four words of the tile's blocks, `words[k][j]` = word `k` of block `BLOCKS·tile + j`.
 #[inline(always)]
-fn tile_words(key: [u32; 2], tile: u64) -> [[u32; BLOCKS]; 4] {
+pub(super) fn tile_words(key: [u32; 2], tile: u64) -> [[u32; BLOCKS]; 4] {
     let first = tile * BLOCKS as u64;
     let mut lo = [0u32; BLOCKS];
     let mut hi = [0u32; BLOCKS];
@@ -67,7 +67,7 @@ fn tile_words(key: [u32; 2], tile: u64) -> [[u32; BLOCKS]; 4] {
 }
 
 /// A kernel that maps the words of one tile to its elements.
-trait WordsKernel {
+pub(super) trait WordsKernel {
     /// Whether long runs of whole tiles are written with streaming stores (see
     /// [`STREAM_MIN_TILES`]): always for the compute-bound normal and truncated kernels, whose
     /// stores trickle out; for uniform, which writes at several GB/s and lost 20 % with them
