@@ -97,12 +97,17 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
         .map(|s| (s.name.clone(), s.reason.clone()))
         .collect();
     let mut audited_prints = Vec::new();
+    let bytes = |t: &crate::input::LoadedTensor| (t.values.len() * t.dtype.size_bytes()) as u64;
+    let progress = crate::progress::audit_bar(tensors.iter().map(bytes).sum(), "");
     for tensor in tensors {
-        let result = match audit(
+        progress.set_message(tensor.name.clone().unwrap_or_default());
+        let result = audit(
             &tensor.sample(&layout, args.input.groups),
             &scheme,
             args.alpha,
-        ) {
+        );
+        progress.inc(bytes(tensor));
+        let result = match result {
             Ok(result) => result,
             Err(e) if several => {
                 let name = tensor.name.clone().unwrap_or_default();
@@ -134,6 +139,7 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
         }
         audits.push((tensor.name.as_deref(), result));
     }
+    progress.finish_and_clear();
     if audits.is_empty() {
         let reasons: Vec<String> = skipped
             .iter()

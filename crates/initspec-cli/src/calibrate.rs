@@ -13,7 +13,7 @@ use std::time::Instant;
 use initspec_verify::calibrate::iid::IidCheckCalibration;
 use initspec_verify::calibrate::{
     CHECKS, Calibration, Config, Control, DEFAULT_ALPHA, DEFAULT_SAMPLES, DEFAULT_SEED,
-    DEFAULT_TRIALS, Rate, calibrate,
+    DEFAULT_TRIALS, Rate, calibrate_with_progress, trial_count,
 };
 
 use crate::limits;
@@ -70,9 +70,16 @@ pub fn run(args: &CalibrateArgs) -> anyhow::Result<Outcome> {
         seed: args.seed,
     };
     let started = Instant::now();
+    let progress = crate::progress::bar(
+        trial_count(&config).unwrap_or(u64::MAX),
+        crate::progress::Unit::Items("trials"),
+        &format!("n = {} each", config.n),
+    );
     let calibration = limits::with_threads(args.threads, || {
-        calibrate(&config).map_err(anyhow::Error::from)
-    })?;
+        calibrate_with_progress(&config, &|| progress.inc(1)).map_err(anyhow::Error::from)
+    });
+    progress.finish_and_clear();
+    let calibration = calibration?;
     if args.json {
         let text = serde_json::to_string_pretty(&calibration)?;
         outln!(out, "{text}");

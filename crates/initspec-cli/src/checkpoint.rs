@@ -174,10 +174,22 @@ pub fn audit_checkpoint(
     let tests = work.len() + CROSS_CHECKS;
     let level = alpha / tests as f64;
     check_parallel_memory(&work.iter().map(|w| w.2).collect::<Vec<_>>(), path)?;
+    let bytes =
+        |entry: &ManifestTensor, count: u64| count.saturating_mul(entry.dtype.size_bytes() as u64);
+    let total = work
+        .iter()
+        .map(|&(_, entry, count)| bytes(entry, count))
+        .sum();
+    let progress = crate::progress::audit_bar(total, &path.display().to_string());
     let results: Vec<anyhow::Result<(TensorRow, Fingerprint)>> = work
         .par_iter()
-        .map(|&(order, entry, _)| audit_one(&checkpoint, entry, order, level))
+        .map(|&(order, entry, count)| {
+            let result = audit_one(&checkpoint, entry, order, level);
+            progress.inc(bytes(entry, count));
+            result
+        })
         .collect();
+    progress.finish_and_clear();
     let mut prints = Vec::new();
     for r in results {
         let (row, print) = r?;

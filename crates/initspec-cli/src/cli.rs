@@ -18,6 +18,10 @@ use clap::{Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "initspec", version, long_about = None)]
 struct Cli {
+    /// No progress bars. They are drawn on standard error only when it is a terminal, and
+    /// cleared when the work ends; --quiet silences them there too.
+    #[arg(long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -71,12 +75,15 @@ fn one_line(error: &clap::Error) -> String {
         return "a command is needed: sample, init, verify, audit, identify, manifest, calibrate, propagate or bench (see initspec --help)".to_string();
     }
     let rendered = error.render().to_string();
-    let first = rendered
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("invalid arguments");
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid arguments");
     let first = first.strip_prefix("error: ").unwrap_or(first);
+    if first.ends_with(':') {
+        // "the following required arguments were not provided:" lists them on the next
+        // lines, one each, before the usage line.
+        let listed: Vec<&str> = lines.take_while(|l| !l.starts_with("Usage:")).collect();
+        return format!("{first} {} (see initspec --help)", listed.join(", "));
+    }
     format!("{first} (see initspec --help)")
 }
 
@@ -102,6 +109,7 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
+    crate::progress::set_quiet(cli.quiet);
     match run(&cli.command) {
         Ok(outcome) => outcome.emit(),
         Err(error) => {

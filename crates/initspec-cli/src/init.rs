@@ -9,11 +9,10 @@
 //! under a temporary name and renamed into place when complete.
 
 use std::collections::BTreeMap;
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use half::{bf16, f16};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::ProgressBar;
 use initspec::{Law, Sampler, Stream};
 use initspec_io::manifest::{Manifest, ManifestTensor};
 use initspec_io::safetensors::TensorSpec;
@@ -99,7 +98,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<Outcome> {
         })
         .sum();
     let count = file_of.iter().filter(|f| plan.mine.contains(f)).count();
-    let progress = progress_bar(total);
+    let progress = crate::progress::bar(total, crate::progress::Unit::Bytes, "");
     let mut report = String::new();
     let mut tensors_done = Tally { done: 0, of: count };
     limits::with_threads(args.threads, || {
@@ -336,21 +335,6 @@ fn write_file(
 struct Tally {
     done: usize,
     of: usize,
-}
-
-/// A progress bar of `total` bytes on stderr, drawn only when stderr is a terminal (so logs
-/// and pipes stay clean).
-fn progress_bar(total: u64) -> ProgressBar {
-    if !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{bar:30} {binary_bytes}/{binary_total_bytes} ({binary_bytes_per_sec}, ETA {eta}) {wide_msg}",
-    ) {
-        bar.set_style(style);
-    }
-    bar
 }
 
 #[cfg(test)]

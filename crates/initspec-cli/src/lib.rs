@@ -17,6 +17,7 @@ mod init;
 mod input;
 mod limits;
 mod output;
+mod progress;
 mod propagate;
 mod sample;
 mod signals;

@@ -195,11 +195,18 @@ pub fn run(args: &TrainArgs) -> anyhow::Result<Outcome> {
     let seeds: Vec<u64> = (0..args.seeds as u64)
         .map(|i| args.seed.wrapping_add(i))
         .collect();
+    let progress = crate::progress::bar(
+        seeds.len() as u64,
+        crate::progress::Unit::Items("runs"),
+        &format!("training {}", experiment.init),
+    );
     let runs = limits::with_threads(args.threads, || {
         experiment
-            .run_seeds(&split, &seeds)
+            .run_seeds_with_progress(&split, &seeds, &|| progress.inc(1))
             .map_err(|e| anyhow!("{e}"))
-    })?;
+    });
+    progress.finish_and_clear();
+    let runs = runs?;
     let accuracies: Vec<f64> = runs.iter().map(|r| r.run.test_accuracy()).collect();
     let (mean, sd) = mean_sd(&accuracies);
     if let Some(path) = &args.plot {

@@ -124,11 +124,23 @@ fn run_cases(
         return Err(anyhow!("--alpha must lie in (0, 1), got {alpha}"));
     }
     let started = Instant::now();
-    let reports: Vec<CaseReport> = cases
+    let progress = crate::progress::bar(
+        cases.len() as u64,
+        crate::progress::Unit::Items("cases"),
+        &format!("n = {samples} each"),
+    );
+    let reports: Result<Vec<CaseReport>, initspec::Error> = cases
         .iter()
         .enumerate()
-        .map(|(i, case)| run_case(i, case, samples, seed, alpha))
-        .collect::<Result<_, _>>()?;
+        .map(|(i, case)| {
+            progress.set_message(case.scheme.to_string());
+            let report = run_case(i, case, samples, seed, alpha);
+            progress.inc(1);
+            report
+        })
+        .collect();
+    progress.finish_and_clear();
+    let reports = reports?;
     let pass = reports.iter().all(|r| r.verdict.pass);
     if json {
         let report = VerifyReport {

@@ -407,3 +407,26 @@ fn damaged_files_get_the_status_their_damage_calls_for() {
         assert_eq!(seen.into_iter().collect::<Vec<_>>(), [0, 1, 2], "{file}");
     }
 }
+
+#[test]
+fn missing_required_arguments_are_named() {
+    for (args, named) in [
+        (
+            vec!["train"],
+            vec!["--init", "--activation", "--depth", "--width"],
+        ),
+        (vec!["init"], vec!["--manifest", "--out"]),
+        (vec!["sample", "--shape", "4,4"], vec!["--scheme", "--out"]),
+    ] {
+        let output = initspec().args(&args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        for name in named {
+            assert!(
+                stderr.contains(name),
+                "{args:?} does not name {name}: {stderr}"
+            );
+        }
+    }
+}

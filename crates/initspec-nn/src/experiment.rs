@@ -287,7 +287,28 @@ impl Experiment {
     /// # Errors
     /// The first error of any run.
     pub fn run_seeds(&self, split: &Split, seeds: &[u64]) -> Result<Vec<RunResult>> {
-        seeds.par_iter().map(|&s| self.run(split, s)).collect()
+        self.run_seeds_with_progress(split, seeds, &|| {})
+    }
+
+    /// [`Experiment::run_seeds`], calling `on_run` (from the worker threads) as each run
+    /// finishes, for a progress display. The results are the same.
+    ///
+    /// # Errors
+    /// The first error of any run.
+    pub fn run_seeds_with_progress(
+        &self,
+        split: &Split,
+        seeds: &[u64],
+        on_run: &(dyn Fn() + Sync),
+    ) -> Result<Vec<RunResult>> {
+        seeds
+            .par_iter()
+            .map(|&s| {
+                let run = self.run(split, s);
+                on_run();
+                run
+            })
+            .collect()
     }
 }
 

@@ -142,12 +142,16 @@ fn outcome(law: &Law, values: &[f64], storage: Storage, alpha: f64) -> Outcome {
 
 /// Runs `trials` trials of every sampler at level `alpha`, trial `t` with seed `seed + t`.
 ///
+/// Trials `calibrate_haar` runs per trial index: one per null sampler and control.
+pub(crate) const HAAR_JOBS_PER_TRIAL: usize = Sampler::NULLS.len() + Sampler::CONTROLS.len();
+
 /// # Errors
 /// Never for valid `alpha`; a law-construction error otherwise.
 pub fn calibrate_haar(
     trials: usize,
     alpha: f64,
     seed: u64,
+    on_trial: &(dyn Fn() + Sync),
 ) -> Result<HaarCalibration, initspec::Error> {
     let law = Scheme::orthogonal(1.0)?.resolve(&[HAAR_SIDE, HAAR_SIDE], &Layout::OutIn, 1)?;
     let samplers: Vec<Sampler> = Sampler::NULLS
@@ -159,7 +163,9 @@ pub fn calibrate_haar(
         .map(|job| {
             let (s, t) = (samplers[job / trials], job % trials);
             let values = s.draw(&law, seed.wrapping_add(t as u64));
-            outcome(&law, &values, s.storage(), alpha)
+            let result = outcome(&law, &values, s.storage(), alpha);
+            on_trial();
+            result
         })
         .collect();
     let of = |k: usize| &results[k * trials..(k + 1) * trials];
@@ -224,7 +230,7 @@ mod tests {
     fn a_small_calibration_runs_and_sees_the_controls() {
         // 20 trials at α = 1e-3: the sign-fix bug and the bf16 gain error are caught every
         // time (the single-matrix power at n = 128 is ≈ 1), our draws almost never.
-        let c = calibrate_haar(20, 1e-3, 7).unwrap();
+        let c = calibrate_haar(20, 1e-3, 7, &|| {}).unwrap();
         let verdict = c.checks.iter().find(|k| k.name == "verdict").unwrap();
         assert_eq!(verdict.power["no_sign_fix"].rejections, 20, "{c:?}");
         assert_eq!(verdict.power["gain_1pct_bf16"].rejections, 20, "{c:?}");

@@ -292,8 +292,12 @@ fn rates<const K: usize>(
     }
 }
 
+/// Trials `calibrate_iid` runs per trial index: each null law in each storage, and each
+/// control.
+pub(crate) const IID_JOBS_PER_TRIAL: usize = NULL_CASES.len() * STORAGES.len() + Control::ALL.len();
+
 /// Runs `trials` trials of every sampler on tensors of `n` values at level `alpha`, trial
-/// `t` with seed `seed + t`.
+/// `t` with seed `seed + t`, calling `on_trial` as each one finishes.
 ///
 /// # Errors
 /// Never for the built-in laws; a law-construction error otherwise.
@@ -302,6 +306,7 @@ pub fn calibrate_iid(
     alpha: f64,
     n: usize,
     seed: u64,
+    on_trial: &(dyn Fn() + Sync),
 ) -> Result<IidCalibration, initspec::Error> {
     let shape = tensor_shape(n);
     let laws: Vec<Law> = NULL_CASES
@@ -317,7 +322,7 @@ pub fn calibrate_iid(
         .map(|job| {
             let (sampler, t) = (samplers[job / trials], job % trials);
             let trial_seed = seed.wrapping_add(t as u64);
-            match sampler {
+            let result = match sampler {
                 Sampler::Null(i, storage) => {
                     let name = format!("calibrate/iid/{}", sampler.name());
                     let x = draw(&laws[i], Stream::new(trial_seed, &name), n, storage);
@@ -327,7 +332,9 @@ pub fn calibrate_iid(
                     let x = c.draw(&laws[0], shape, trial_seed);
                     outcome(&laws[0], &x, &shape, Storage::F32, alpha)
                 }
-            }
+            };
+            on_trial();
+            result
         })
         .collect();
     let of = |k: usize| &results[k * trials..(k + 1) * trials];
@@ -404,7 +411,7 @@ mod tests {
         // built for it in every trial, and the correct draws (10 × 12 null tensors) pass the
         // verdict but for Binom(120, ≤ 1e-3) false positives: P(X ≥ 3) ≤ C(120, 3)·1e-9
         // = 2.8e-4·1e-3 < 1e-6.
-        let c = calibrate_iid(10, 1e-3, 1 << 14, 11).unwrap();
+        let c = calibrate_iid(10, 1e-3, 1 << 14, 11, &|| {}).unwrap();
         let check = |name: &str| c.checks.iter().find(|k| k.name == name).unwrap();
         for (name, control) in [
             ("serial", "sorted"),

@@ -39,8 +39,8 @@ use crate::conformance::draw;
 use crate::gof;
 use crate::sample::OwnedValues;
 use crate::storage::Storage;
-use haar::{HaarCalibration, calibrate_haar};
-use iid::{IidCalibration, calibrate_iid};
+use haar::{HAAR_JOBS_PER_TRIAL, HaarCalibration, calibrate_haar};
+use iid::{IID_JOBS_PER_TRIAL, IidCalibration, calibrate_iid};
 
 /// The audit's default sample size, 2¹⁸: the variance test then detects a 2 % variance
 /// error (σ × 1.01) with power ≈ 0.9999 at α = 1e-3 (power 0.99 needs about 1.6·10⁵ normal
@@ -414,6 +414,28 @@ fn rejected(trial: &Trial, index: usize, alpha: f64) -> bool {
 /// # Errors
 /// Never for valid configurations; a law-construction error otherwise.
 pub fn calibrate(config: &Config) -> Result<Calibration, initspec::Error> {
+    calibrate_with_progress(config, &|| {})
+}
+
+/// The number of trials [`calibrate`] runs for `config`, each reported once to the
+/// `on_trial` of [`calibrate_with_progress`]: the null laws and controls of the marginal
+/// checks, the Haar samplers and the iid samplers, `config.trials` each. `None` on overflow.
+#[must_use]
+pub fn trial_count(config: &Config) -> Option<u64> {
+    let per_trial =
+        NULL_CASES.len() + Control::ALL.len() + HAAR_JOBS_PER_TRIAL + IID_JOBS_PER_TRIAL;
+    (config.trials as u64).checked_mul(per_trial as u64)
+}
+
+/// [`calibrate`], calling `on_trial` (from the worker threads) as each of the
+/// [`trial_count`] trials finishes, for a progress display. The result is the same.
+///
+/// # Errors
+/// Never for valid configurations; a law-construction error otherwise.
+pub fn calibrate_with_progress(
+    config: &Config,
+    on_trial: &(dyn Fn() + Sync),
+) -> Result<Calibration, initspec::Error> {
     let Config {
         trials,
         alpha,
@@ -456,7 +478,9 @@ pub fn calibrate(config: &Config) -> Result<Calibration, initspec::Error> {
                 )
             };
             let values = draw(drawn, Stream::new(trial_seed, &name), n, STORAGE);
-            run_trial(target, &values, alpha)
+            let trial = run_trial(target, &values, alpha);
+            on_trial();
+            trial
         })
         .collect();
     let group = |g: usize| &results[g * trials..(g + 1) * trials];
@@ -505,8 +529,8 @@ pub fn calibrate(config: &Config) -> Result<Calibration, initspec::Error> {
         })
         .collect();
 
-    let haar = calibrate_haar(trials, alpha, seed)?;
-    let iid = calibrate_iid(trials, alpha, n, seed)?;
+    let haar = calibrate_haar(trials, alpha, seed, on_trial)?;
+    let iid = calibrate_iid(trials, alpha, n, seed, on_trial)?;
     Ok(Calibration {
         haar,
         iid,
@@ -637,6 +661,31 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn progress_reports_every_trial_once_and_changes_nothing() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let config = Config {
+            trials: 2,
+            alpha: 1e-3,
+            n: 4096,
+            seed: 9,
+        };
+        let ticks = AtomicU64::new(0);
+        let with = calibrate_with_progress(&config, &|| {
+            ticks.fetch_add(1, Ordering::Relaxed);
+        })
+        .unwrap();
+        assert_eq!(Some(ticks.load(Ordering::Relaxed)), trial_count(&config));
+        assert_eq!(with, calibrate(&config).unwrap());
+        assert_eq!(
+            trial_count(&Config {
+                trials: usize::MAX,
+                ..config
+            }),
+            None
+        );
     }
 
     #[test]
