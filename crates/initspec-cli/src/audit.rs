@@ -38,6 +38,12 @@ pub struct AuditArgs {
     /// Print JSON instead of a report.
     #[arg(long)]
     pub json: bool,
+    /// Also draw what the checks saw into this SVG file: the histogram against the law (for
+    /// bf16/f16 the rounded law), the Q–Q plot with its simultaneous band at --alpha, and the
+    /// structure an independence check found when one fails. One tensor: name it with
+    /// --tensor when the file holds several.
+    #[arg(long, value_name = "OUT.svg", conflicts_with = "manifest")]
+    pub plot: Option<std::path::PathBuf>,
 }
 
 /// One tensor's audit in JSON.
@@ -85,8 +91,18 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
     }
     let layout = parse_layout(&args.input.layout)?;
     args.input.check_groups()?;
+    if let Some(path) = &args.plot {
+        crate::svg::check_plot_path(path)?;
+    }
     let loaded = load(&args.input.file, args.input.tensor.as_deref())?;
     let tensors = &loaded.tensors;
+    if args.plot.is_some() && tensors.len() > 1 {
+        return Err(anyhow!(
+            "--plot draws one tensor and {} holds {} floating-point tensors: name one with --tensor",
+            args.input.file.display(),
+            tensors.len()
+        ));
+    }
     // With several tensors and no --tensor, a tensor the scheme cannot apply to (a bias
     // vector under a fan-based scheme) is reported as skipped; with one tensor it is an error.
     let several = tensors.len() + loaded.skipped.len() > 1;
@@ -158,6 +174,29 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
         crate::checkpoint::file_cross_checks(&args.input.file, audited_prints, args.alpha)?
     };
     let pass = audits.iter().all(|(_, a)| a.verdict.pass) && cross.iter().all(|c| c.pass);
+    if let (Some(path), [tensor], [(_, audited)]) = (&args.plot, &tensors[..], &audits[..]) {
+        let law = scheme.resolve(&tensor.shape, &layout, args.input.groups)?;
+        let values = crate::input::verify_values(&tensor.values);
+        let name = match &tensor.name {
+            Some(n) => format!("{} tensor {n}", args.input.file.display()),
+            None => args.input.file.display().to_string(),
+        };
+        let subject = crate::audit_plot::Subject {
+            name: format!("{name} as {scheme}"),
+            values: &values,
+            shape: &tensor.shape,
+            storage: tensor.storage(),
+        };
+        let verdict = if audited.verdict.pass { "PASS" } else { "FAIL" };
+        let svg = crate::audit_plot::audit_figure(
+            &subject,
+            &law,
+            &audited.verdict.checks,
+            args.alpha,
+            verdict,
+        )?;
+        crate::audit_plot::write(path, &svg)?;
+    }
     let skipped_json: Vec<serde_json::Value> = skipped
         .iter()
         .map(|(name, reason)| serde_json::json!({ "tensor": name, "reason": reason }))

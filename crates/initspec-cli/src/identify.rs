@@ -19,7 +19,15 @@ pub struct IdentifyArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also draw the histogram of the values with the best candidates' laws over it (at most
+    /// four, and at most --top) into this SVG file. One tensor: name it with --tensor when
+    /// the file holds several.
+    #[arg(long, value_name = "OUT.svg")]
+    pub plot: Option<std::path::PathBuf>,
 }
+
+/// Candidates drawn by `identify --plot`.
+const PLOTTED_CANDIDATES: usize = 4;
 
 #[derive(Debug, Serialize)]
 struct IdentifyJson<'a> {
@@ -53,13 +61,53 @@ pub fn run(args: &IdentifyArgs) -> anyhow::Result<Outcome> {
             args.json,
         );
     }
+    if let Some(path) = &args.plot {
+        if crate::checkpoint::is_directory(&args.input.file) {
+            return Err(anyhow::anyhow!(
+                "--plot draws one tensor of one file; {} is a checkpoint directory",
+                args.input.file.display()
+            ));
+        }
+        crate::svg::check_plot_path(path)?;
+    }
     let loaded = load(&args.input.file, args.input.tensor.as_deref())?;
+    if args.plot.is_some() && loaded.tensors.len() > 1 {
+        return Err(anyhow::anyhow!(
+            "--plot draws one tensor and {} holds {} floating-point tensors: name one with --tensor",
+            args.input.file.display(),
+            loaded.tensors.len()
+        ));
+    }
     let file = args.input.file.display().to_string();
     let mut documents = Vec::new();
     for tensor in &loaded.tensors {
         args.input.check_layout(tensor, &layout)?;
         let candidates = identify(&tensor.sample(&layout, args.input.groups));
         documents.push((tensor, candidates));
+    }
+    if let (Some(path), [(tensor, candidates)]) = (&args.plot, &documents[..]) {
+        let values = crate::input::verify_values(&tensor.values);
+        let name = match &tensor.name {
+            Some(n) => format!("{file} tensor {n}"),
+            None => file.clone(),
+        };
+        let subject = crate::audit_plot::Subject {
+            name: format!("identify {name}"),
+            values: &values,
+            shape: &tensor.shape,
+            storage: tensor.storage(),
+        };
+        let drawn: Vec<(initspec::Law, String)> = candidates
+            .iter()
+            .take(PLOTTED_CANDIDATES.min(args.top))
+            .enumerate()
+            .map(|(i, c)| {
+                let label = format!("{}. {} (p = {:.1e})", i + 1, c.scheme, c.p_value);
+                (c.law_value, label)
+            })
+            .collect();
+        let svg = crate::audit_plot::identify_figure(&subject, &drawn)?;
+        crate::audit_plot::write(path, &svg)?;
     }
     if args.json {
         let entries: Vec<IdentifyJson> = documents

@@ -7,6 +7,7 @@
 
 pub mod args;
 mod audit;
+mod audit_plot;
 mod bench;
 mod bench_gate;
 mod calibrate;

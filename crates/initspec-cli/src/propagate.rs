@@ -562,7 +562,7 @@ pub fn figure(report: &PropagateReport) -> String {
 pub fn run(args: &PropagateArgs) -> anyhow::Result<Outcome> {
     let request = PropagateRequest::from_args(args)?;
     if let Some(path) = &args.plot {
-        svg::check_svg_path(path)?;
+        svg::check_plot_path(path)?;
     }
     let report = propagate(&request, args.plot.is_some())?;
     if let Some(path) = &args.plot {

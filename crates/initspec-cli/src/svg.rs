@@ -376,6 +376,19 @@ pub fn check_svg_path(path: &Path) -> anyhow::Result<()> {
     }
 }
 
+/// [`check_svg_path`], and that a file can be created next to `path` (its directory exists
+/// and is writable): checked before the work starts, so that a long run does not end in an
+/// unwritable figure. Creates and removes a temporary file; `path` itself is not touched.
+///
+/// # Errors
+/// A wrong extension, a missing or unwritable directory, or a directory at `path`.
+pub fn check_plot_path(path: &Path) -> anyhow::Result<()> {
+    check_svg_path(path)?;
+    // Dropped without commit: the temporary file is removed.
+    AtomicFile::create(path).map_err(|e| anyhow!("--plot: {e}"))?;
+    Ok(())
+}
+
 /// Writes `svg` to `path` atomically.
 ///
 /// # Errors

@@ -181,7 +181,7 @@ pub fn experiment(args: &TrainArgs) -> anyhow::Result<Experiment> {
 pub fn run(args: &TrainArgs) -> anyhow::Result<Outcome> {
     let experiment = experiment(args)?;
     if let Some(path) = &args.plot {
-        svg::check_svg_path(path)?;
+        svg::check_plot_path(path)?;
     }
     let split = match &args.data {
         None => digits::digits(),
