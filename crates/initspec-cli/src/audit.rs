@@ -44,6 +44,11 @@ pub struct AuditArgs {
     /// --tensor when the file holds several.
     #[arg(long, value_name = "OUT.svg", conflicts_with = "manifest")]
     pub plot: Option<std::path::PathBuf>,
+    /// With --manifest: also write the audit as one self-contained HTML page (verdict, a
+    /// sortable table of the tensors, failures first, the cross-tensor findings, the figures
+    /// of --plot, and the command that made it).
+    #[arg(long, value_name = "OUT.html", requires = "manifest")]
+    pub report: Option<std::path::PathBuf>,
 }
 
 /// One tensor's audit in JSON.
@@ -73,11 +78,15 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<Outcome> {
     }
     let scheme = match (&args.manifest, &args.scheme) {
         (Some(manifest), _) => {
+            if let Some(report) = &args.report {
+                crate::report::check_report_path(report)?;
+            }
             return crate::checkpoint::audit_checkpoint(
                 &args.input.file,
                 manifest,
                 args.alpha,
                 args.json,
+                args.report.as_deref(),
             );
         }
         (None, Some(scheme)) => parse_scheme(scheme)?,

@@ -62,6 +62,9 @@ struct TensorRow {
     reason: Option<String>,
     summary: String,
     variance_ratio: Option<f64>,
+    /// The ratio's confidence interval (for the HTML report).
+    #[serde(skip)]
+    variance_interval: Option<(f64, f64)>,
     /// The verdict's p-value (Holm-adjusted, 0 after an exact failure).
     p_value: Option<f64>,
     checks: Vec<Check>,
@@ -94,6 +97,7 @@ pub fn audit_checkpoint(
     manifest_path: &Path,
     alpha: f64,
     json: bool,
+    report: Option<&Path>,
 ) -> anyhow::Result<Outcome> {
     let manifest = Manifest::read(manifest_path).map_err(anyhow::Error::new)?;
     let checkpoint = open(path)?;
@@ -128,6 +132,7 @@ pub fn audit_checkpoint(
             summary: reason.clone(),
             reason: Some(reason),
             variance_ratio: None,
+            variance_interval: None,
             p_value: None,
             checks: Vec::new(),
             order,
@@ -165,6 +170,7 @@ pub fn audit_checkpoint(
                 reason: Some("in the manifest but not in the checkpoint".to_string()),
                 summary: "in the manifest but not in the checkpoint".to_string(),
                 variance_ratio: None,
+                variance_interval: None,
                 p_value: None,
                 checks: Vec::new(),
                 order: i,
@@ -199,6 +205,19 @@ pub fn audit_checkpoint(
     let cross = cross_checks(&prints, level);
     rows.sort_by_key(|r| (r.verdict != "fail", r.verdict == "skipped", r.order));
     let pass = rows.iter().all(|r| r.verdict != "fail") && cross.iter().all(|c| c.pass);
+    if let Some(report) = report {
+        let page = report_page(ReportInput {
+            checkpoint: &checkpoint,
+            entries: &entries,
+            rows: &rows,
+            cross: &cross,
+            pass,
+            alpha,
+            level,
+            manifest_path,
+        })?;
+        crate::report::write(report, &page)?;
+    }
     let mut out = String::new();
     if json {
         let doc = CheckpointAuditJson {
@@ -248,6 +267,102 @@ pub fn audit_checkpoint(
         rows.len() - skipped
     );
     Ok(Outcome::verdict(pass, out))
+}
+
+/// What the HTML report is made from.
+struct ReportInput<'a> {
+    checkpoint: &'a Checkpoint,
+    entries: &'a HashMap<&'a str, &'a ManifestTensor>,
+    rows: &'a [TensorRow],
+    cross: &'a [CrossCheck],
+    pass: bool,
+    alpha: f64,
+    level: f64,
+    manifest_path: &'a Path,
+}
+
+/// The report's page: the table in the order of `rows` (failures first), and the figures of
+/// the first [`crate::report::MAX_FIGURES`] audited tensors in that order, each tensor read
+/// again from the checkpoint (one at a time, so the memory is that of the largest).
+fn report_page(input: ReportInput<'_>) -> anyhow::Result<crate::report::Page> {
+    let mut figures = Vec::new();
+    let mut undrawn = 0;
+    let mut rows = Vec::with_capacity(input.rows.len());
+    for r in input.rows {
+        let entry = input.entries.get(r.name.as_str());
+        let law = entry.and_then(|e| e.scheme.resolve(&e.shape, &e.layout, e.groups).ok());
+        // A constant law's figure would be one bar on one line; its `exact` check says all.
+        let drawable = r.verdict != "skipped"
+            && !r.checks.is_empty()
+            && law.is_some_and(|l| l.family() != "constant");
+        let figure = match (entry, law) {
+            (Some(entry), Some(law)) if drawable && figures.len() < crate::report::MAX_FIGURES => {
+                let data = input.checkpoint.read(&entry.name).map_err(|e| {
+                    anyhow!("cannot read tensor {:?} for the report: {e}", entry.name)
+                })?;
+                let storage = storage_of(data.dtype());
+                let values = data.into_values();
+                let values = verify_values(&values);
+                let subject = crate::audit_plot::Subject {
+                    name: format!("{} as {}", entry.name, entry.scheme),
+                    values: &values,
+                    shape: &entry.shape,
+                    storage,
+                };
+                let verdict = if r.verdict == "pass" { "PASS" } else { "FAIL" };
+                let svg = crate::audit_plot::audit_figure(
+                    &subject,
+                    &law,
+                    &r.checks,
+                    input.level,
+                    verdict,
+                )?;
+                figures.push((r.name.clone(), svg));
+                Some(figures.len() - 1)
+            }
+            _ => {
+                undrawn += usize::from(drawable);
+                None
+            }
+        };
+        rows.push(crate::report::Row {
+            name: r.name.clone(),
+            shape: r.shape.clone(),
+            dtype: r.dtype.clone(),
+            scheme: r.scheme.clone(),
+            law: r.law.clone(),
+            variance: r
+                .variance_ratio
+                .zip(r.variance_interval)
+                .map(|(ratio, (low, high))| (ratio, low, high)),
+            worst_p: r.checks.iter().map(|c| c.p_value).reduce(f64::min),
+            verdict: r.verdict,
+            reason: r.reason.clone(),
+            summary: r.summary.clone(),
+            figure,
+        });
+    }
+    Ok(crate::report::Page {
+        pass: input.pass,
+        alpha: input.alpha,
+        alpha_per_test: input.level,
+        checkpoint: input.checkpoint.path().display().to_string(),
+        manifest: input.manifest_path.display().to_string(),
+        rows,
+        cross: input
+            .cross
+            .iter()
+            .map(|c| crate::report::Cross {
+                name: c.name.clone(),
+                pass: c.pass,
+                p_value: c.p_value,
+                detail: c.detail.clone(),
+            })
+            .collect(),
+        figures,
+        undrawn,
+        command: crate::report::command_line(),
+    })
 }
 
 /// Refuses a parallel examination whose tensors in flight (the largest, one per thread)
@@ -307,6 +422,7 @@ fn audit_one(
             reason: Some(format!("the scheme does not apply: {e}")),
             summary: format!("the scheme does not apply: {e}"),
             variance_ratio: None,
+            variance_interval: None,
             p_value: None,
             checks: Vec::new(),
             order,
@@ -326,6 +442,7 @@ fn audit_row(entry: &ManifestTensor, a: Audit, order: usize) -> TensorRow {
         reason: None,
         summary: a.summary.clone(),
         variance_ratio: a.variance.map(|v| v.ratio),
+        variance_interval: a.variance.map(|v| (v.ratio_low, v.ratio_high)),
         p_value: Some(a.verdict.p_value()),
         checks: a.verdict.checks,
         order,

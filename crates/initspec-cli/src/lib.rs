@@ -20,6 +20,7 @@ mod limits;
 mod output;
 mod progress;
 mod propagate;
+mod report;
 mod sample;
 mod signals;
 mod svg;
