@@ -523,25 +523,25 @@ pub fn figure(report: &PropagateReport) -> String {
     let series = vec![
         svg::Series {
             label: "post std".into(),
-            color: "#1f5fa8",
+            color: svg::BLUE,
             dashed: false,
             values: measured(&|l| l.measured.post.std),
         },
         svg::Series {
             label: "post std, predicted".into(),
-            color: "#1f5fa8",
+            color: svg::BLUE,
             dashed: true,
             values: predicted(&|l| l.predicted.post_std),
         },
         svg::Series {
             label: "pre std".into(),
-            color: "#d0661c",
+            color: svg::VERMILION,
             dashed: false,
             values: measured(&|l| l.measured.pre.std),
         },
         svg::Series {
             label: "pre std, predicted".into(),
-            color: "#d0661c",
+            color: svg::VERMILION,
             dashed: true,
             values: predicted(&|l| l.predicted.pre_std),
         },

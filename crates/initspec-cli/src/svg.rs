@@ -1,25 +1,37 @@
 //! The `initspec propagate --plot` figure: per-layer activation histograms (the figures of the
 //! classic write-ups) above a chart of the per-layer mean and std against the recursion's
-//! prediction. Plain SVG 1.1 with generic `font-family="sans-serif"` text, so no font file is
-//! needed anywhere; written atomically (a temporary name, then a rename).
+//! prediction. Drawn with plotters' SVG backend, text as SVG `<text>` in the generic
+//! `sans-serif` family, so no font file is needed anywhere; written atomically (a temporary
+//! name, then a rename).
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::anyhow;
 use initspec_io::AtomicFile;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Bins of each layer's histogram.
 pub const HISTOGRAM_BINS: usize = 40;
 /// Histogram panels per row.
 pub const PANELS_PER_ROW: usize = 10;
 /// Whole figure width in px.
-const FIG_WIDTH: f64 = 1100.0;
+const FIG_WIDTH: f64 = 1130.0;
 const PANEL_W: f64 = 100.0;
 const PANEL_H: f64 = 110.0;
 const PANEL_GAP: f64 = 8.0;
 const CHART_H: f64 = 300.0;
 const MARGIN: f64 = 45.0;
+const FONT: &str = "sans-serif";
+/// Okabe–Ito blue: the histograms, and the post-activation series.
+pub const BLUE: RGBColor = RGBColor(0, 114, 178);
+/// Okabe–Ito vermilion: the zero counts, and the pre-activation series.
+pub const VERMILION: RGBColor = RGBColor(213, 94, 0);
+const GREY: RGBColor = RGBColor(68, 68, 68);
+const PANEL: RGBColor = RGBColor(247, 247, 247);
+const FRAME: RGBColor = RGBColor(153, 153, 153);
+const LIGHT: RGBColor = RGBColor(221, 221, 221);
 
 /// One layer's histogram of post-activations.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,8 +98,8 @@ pub fn histogram(layer: usize, values: &[f64], lo: f64, hi: f64) -> LayerHistogr
 pub struct Series {
     /// Legend text.
     pub label: String,
-    /// CSS color.
-    pub color: &'static str,
+    /// Its colour.
+    pub color: RGBColor,
     /// Dashed (predictions) or solid with dots (measurements).
     pub dashed: bool,
     /// One value per layer.
@@ -116,7 +128,11 @@ pub fn short(v: f64) -> String {
     }
 }
 
-/// The figure as SVG text.
+/// The figure as SVG text, drawn with plotters: a grid of per-layer histograms
+/// ([`PANELS_PER_ROW`] a row, each scaled to its tallest bin, exact zeros counted in red, not
+/// drawn), a note on their common range, and below them the per-layer chart of `series`
+/// (log scale when every value is positive and they span more than 100×), its legend on the
+/// right.
 pub fn propagation_svg(
     title: &str,
     subtitle: &str,
@@ -124,111 +140,127 @@ pub fn propagation_svg(
     layers: &[LayerHistogram],
     series: &[Series],
 ) -> String {
+    let mut svg = String::new();
+    // Drawing into a String cannot fail for I/O; a plotters error would be a layout bug,
+    // and the figure is then what was drawn before it.
+    let _ = draw_propagation(&mut svg, title, subtitle, range, layers, series);
+    svg
+}
+
+fn draw_propagation(
+    svg: &mut String,
+    title: &str,
+    subtitle: &str,
+    range: (f64, f64),
+    layers: &[LayerHistogram],
+    series: &[Series],
+) -> Result<(), Box<dyn std::error::Error>> {
     let rows = layers.len().div_ceil(PANELS_PER_ROW).max(1);
     let hist_top = 60.0;
-    let chart_top = hist_top + rows as f64 * (PANEL_H + 36.0) + 20.0;
+    let row_height = PANEL_H + 36.0;
+    let chart_top = hist_top + rows as f64 * row_height + 20.0;
     let height = chart_top + CHART_H + 70.0;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{FIG_WIDTH}" height="{height}" viewBox="0 0 {FIG_WIDTH} {height}" font-family="sans-serif">"#
-    );
-    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
-    let _ = writeln!(
-        s,
-        r#"<text x="{MARGIN}" y="24" font-size="16" font-weight="bold">{}</text>"#,
-        esc(title)
-    );
-    let _ = writeln!(
-        s,
-        r##"<text x="{MARGIN}" y="44" font-size="12" fill="#444">{}</text>"##,
-        esc(subtitle)
-    );
-    // Histograms.
+    let root = SVGBackend::with_string(svg, (FIG_WIDTH as u32, height as u32)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let font = |size: u32| (FONT, size).into_font().color(&BLACK);
+    root.draw_text(
+        title,
+        &(FONT, 16).into_font().style(FontStyle::Bold).color(&BLACK),
+        (MARGIN as i32, 10),
+    )?;
+    root.draw_text(
+        subtitle,
+        &(FONT, 12).into_font().color(&GREY),
+        (MARGIN as i32, 32),
+    )?;
     for (i, h) in layers.iter().enumerate() {
         let (r, c) = (i / PANELS_PER_ROW, i % PANELS_PER_ROW);
-        let x0 = MARGIN + c as f64 * (PANEL_W + PANEL_GAP);
-        let y0 = hist_top + r as f64 * (PANEL_H + 36.0) + 14.0;
-        let _ = writeln!(
-            s,
-            r#"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">layer {}</text>"#,
-            x0 + PANEL_W / 2.0,
-            y0 - 3.0,
-            h.layer
-        );
-        let _ = writeln!(
-            s,
-            r##"<rect x="{x0:.1}" y="{y0:.1}" width="{PANEL_W}" height="{PANEL_H}" fill="#f7f7f7" stroke="#999" stroke-width="0.5"/>"##
-        );
+        let x0 = (MARGIN + c as f64 * (PANEL_W + PANEL_GAP)) as i32;
+        let y0 = (hist_top + r as f64 * row_height + 14.0) as i32;
+        let (w, ph) = (PANEL_W as i32, PANEL_H as i32);
+        root.draw_text(
+            &format!("layer {}", h.layer),
+            &font(11).pos(Pos::new(HPos::Center, VPos::Bottom)),
+            (x0 + w / 2, y0 - 3),
+        )?;
+        root.draw(&Rectangle::new(
+            [(x0, y0), (x0 + w, y0 + ph)],
+            PANEL.filled(),
+        ))?;
+        root.draw(&Rectangle::new(
+            [(x0, y0), (x0 + w, y0 + ph)],
+            FRAME.stroke_width(1),
+        ))?;
         let peak = h.counts.iter().copied().max().unwrap_or(0).max(1) as f64;
-        let bw = PANEL_W / HISTOGRAM_BINS as f64;
-        for (b, &count) in h.counts.iter().enumerate() {
-            if count == 0 {
-                continue;
-            }
-            let bh = (PANEL_H - 4.0) * count as f64 / peak;
-            let _ = writeln!(
-                s,
-                r##"<rect x="{:.2}" y="{:.2}" width="{:.2}" height="{:.2}" fill="#3b6fb6"/>"##,
-                x0 + b as f64 * bw,
-                y0 + PANEL_H - bh,
-                bw,
-                bh
-            );
+        let bin_width = PANEL_W / HISTOGRAM_BINS as f64;
+        for (b, &count) in h.counts.iter().enumerate().filter(|(_, c)| **c > 0) {
+            let bar = (PANEL_H - 4.0) * count as f64 / peak;
+            let left = x0 + (b as f64 * bin_width).round() as i32;
+            let right = x0 + ((b + 1) as f64 * bin_width).round() as i32;
+            let top = y0 + (PANEL_H - bar).round() as i32;
+            root.draw(&Rectangle::new(
+                [(left, top), (right, y0 + ph)],
+                BLUE.filled(),
+            ))?;
         }
-        let mut line = y0 + PANEL_H + 12.0;
-        for text in [
-            format!("mean {}", short(h.mean)),
-            format!("std {}", short(h.std)),
-        ] {
-            let _ = writeln!(
-                s,
-                r#"<text x="{x0:.1}" y="{line:.1}" font-size="9">{}</text>"#,
-                esc(&text)
-            );
-            line += 10.0;
-        }
+        root.draw_text(
+            &format!("mean {}", short(h.mean)),
+            &font(9),
+            (x0, y0 + ph + 4),
+        )?;
+        root.draw_text(
+            &format!("std {}", short(h.std)),
+            &font(9),
+            (x0, y0 + ph + 14),
+        )?;
         if h.zeros > 0 {
             let pct = 100.0 * h.zeros as f64 / h.total.max(1) as f64;
-            let _ = writeln!(
-                s,
-                r##"<text x="{:.1}" y="{:.1}" font-size="9" fill="#b33" text-anchor="end">{pct:.0}% = 0</text>"##,
-                x0 + PANEL_W - 2.0,
-                y0 + 10.0
-            );
+            let red = (FONT, 9)
+                .into_font()
+                .color(&VERMILION)
+                .pos(Pos::new(HPos::Right, VPos::Top));
+            root.draw_text(&format!("{pct:.0}% = 0"), &red, (x0 + w - 2, y0 + 3))?;
         }
     }
     if !layers.is_empty() {
-        let _ = writeln!(
-            s,
-            r##"<text x="{MARGIN}" y="{:.1}" font-size="10" fill="#444">post-activation histograms, common x-range [{}, {}], {} bins, each panel scaled to its tallest bin; exact zeros counted in red, not drawn</text>"##,
-            chart_top - 14.0,
-            esc(&short(range.0)),
-            esc(&short(range.1)),
-            HISTOGRAM_BINS
-        );
+        root.draw_text(
+            &format!(
+                "post-activation histograms, common x-range [{}, {}], {} bins, each panel scaled to its tallest bin; exact zeros counted in red, not drawn",
+                short(range.0),
+                short(range.1),
+                HISTOGRAM_BINS
+            ),
+            &(FONT, 10).into_font().color(&GREY),
+            (MARGIN as i32, chart_top as i32 - 12),
+        )?;
     }
-    chart(&mut s, chart_top, layers.len(), series);
-    s.push_str("</svg>\n");
-    s
+    let lower = root.clone().shrink(
+        (0, chart_top as i32),
+        (FIG_WIDTH as u32, (CHART_H + 70.0) as u32),
+    );
+    per_layer_chart(&lower, layers.len(), series)
 }
 
-/// The lower chart: value per layer, log scale when the values span more than 100×.
-fn chart(s: &mut String, top: f64, depth: usize, series: &[Series]) {
-    let left = MARGIN + 30.0;
-    let width = FIG_WIDTH - left - 230.0;
+/// The lower chart: each series against the layer, and its legend to the right.
+fn per_layer_chart(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    depth: usize,
+    series: &[Series],
+) -> Result<(), Box<dyn std::error::Error>> {
+    let (plot, legend) = area.split_horizontally(FIG_WIDTH as u32 - 230);
     let all: Vec<f64> = series
         .iter()
         .flat_map(|se| se.values.iter().flatten().copied())
         .filter(|v| v.is_finite())
         .collect();
-    let positive: Vec<f64> = all.iter().copied().filter(|&v| v > 0.0).collect();
-    let (pmin, pmax) = positive
+    let (pmin, pmax) = all
         .iter()
+        .filter(|&&v| v > 0.0)
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
             (a.min(v), b.max(v))
         });
-    let log = all.iter().all(|&v| v > 0.0) && pmax / pmin > 100.0;
+    let log = !all.is_empty() && all.iter().all(|&v| v > 0.0) && pmax / pmin > 100.0;
+    // On a log scale the chart holds log10 of each value and labels the ticks with 10^t.
     let (lo, hi) = if log {
         (pmin.log10().floor(), pmax.log10().ceil())
     } else {
@@ -240,120 +272,91 @@ fn chart(s: &mut String, top: f64, depth: usize, series: &[Series]) {
             (lo, lo + 1.0)
         }
     };
-    let ymap = |v: f64| {
-        let t = if log { v.log10() } else { v };
-        top + CHART_H - CHART_H * (t - lo) / (hi - lo)
-    };
-    let xmap = |layer: usize| {
-        if depth <= 1 {
-            left + width / 2.0
+    let to_y = |v: f64| if log { v.log10() } else { v };
+    let x_hi = depth.max(2) as f64;
+    let mut chart = ChartBuilder::on(&plot)
+        .margin_left(MARGIN as u32)
+        .margin_right(10)
+        .margin_bottom(10)
+        .x_label_area_size(36)
+        .y_label_area_size(44)
+        .build_cartesian_2d(0.5..x_hi + 0.5, lo..hi)?;
+    let label_every = depth.div_ceil(20).max(1);
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(LIGHT)
+        .x_desc(if log {
+            "layer (log-scale values)"
         } else {
-            left + width * (layer - 1) as f64 / (depth - 1) as f64
-        }
-    };
-    let _ = writeln!(
-        s,
-        r##"<rect x="{left:.1}" y="{top:.1}" width="{width:.1}" height="{CHART_H}" fill="none" stroke="#999" stroke-width="0.5"/>"##
-    );
-    // y ticks
-    let ticks: Vec<f64> = if log {
-        let step = ((hi - lo) / 8.0).ceil().max(1.0);
-        let mut t = lo;
-        let mut v = Vec::new();
-        while t <= hi + 1e-9 {
-            v.push(10f64.powf(t));
-            t += step;
-        }
-        v
-    } else {
-        (0..=5).map(|k| lo + (hi - lo) * k as f64 / 5.0).collect()
-    };
-    for t in ticks {
-        let y = ymap(t);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{left:.1}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" stroke="#ddd" stroke-width="0.5"/><text x="{:.1}" y="{:.1}" font-size="10" text-anchor="end">{}</text>"##,
-            left + width,
-            left - 4.0,
-            y + 3.0,
-            esc(&short(t))
-        );
-    }
-    for layer in 1..=depth {
-        let label_every = depth.div_ceil(20).max(1);
-        if layer % label_every == 0 || layer == 1 {
-            let _ = writeln!(
-                s,
-                r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle">{layer}</text>"#,
-                xmap(layer),
-                top + CHART_H + 14.0
-            );
-        }
-    }
-    let _ = writeln!(
-        s,
-        r#"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">layer{}</text>"#,
-        left + width / 2.0,
-        top + CHART_H + 30.0,
-        if log { " (log-scale values)" } else { "" }
-    );
-    for (k, se) in series.iter().enumerate() {
-        let mut path = String::new();
-        let mut pen_down = false;
+            "layer"
+        })
+        .x_labels(depth.clamp(1, 20))
+        .x_label_formatter(&|x| {
+            let layer = x.round();
+            let whole = (x - layer).abs() < 1e-9 && layer >= 1.0 && layer <= depth as f64;
+            if whole && ((layer as usize).is_multiple_of(label_every) || layer == 1.0) {
+                format!("{layer}")
+            } else {
+                String::new()
+            }
+        })
+        .y_labels(8)
+        .y_label_formatter(&|t| {
+            if log {
+                short(10f64.powf(*t))
+            } else {
+                short(*t)
+            }
+        })
+        .label_style((FONT, 10))
+        .axis_desc_style((FONT, 11))
+        .draw()?;
+    for se in series {
+        // One polyline per run of finite values (a gap where a value is missing).
+        let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
         for (i, v) in se.values.iter().enumerate() {
             match v {
                 Some(v) if v.is_finite() && (!log || *v > 0.0) => {
-                    let _ = write!(
-                        path,
-                        "{}{:.1},{:.1} ",
-                        if pen_down { "L" } else { "M" },
-                        xmap(i + 1),
-                        ymap(*v)
-                    );
-                    pen_down = true;
-                    if !se.dashed {
-                        let _ = writeln!(
-                            s,
-                            r#"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="{}"/>"#,
-                            xmap(i + 1),
-                            ymap(*v),
-                            se.color
-                        );
+                    if let Some(run) = runs.last_mut() {
+                        run.push(((i + 1) as f64, to_y(*v)));
                     }
                 }
-                _ => pen_down = false,
+                _ => runs.push(Vec::new()),
             }
         }
-        if !path.is_empty() {
-            let dash = if se.dashed {
-                r#" stroke-dasharray="5,3""#
+        let style = se.color.stroke_width(2);
+        for run in runs.into_iter().filter(|r| !r.is_empty()) {
+            if se.dashed {
+                chart.draw_series(DashedLineSeries::new(run, 5, 3, style))?;
             } else {
-                ""
-            };
-            let _ = writeln!(
-                s,
-                r#"<path d="{}" fill="none" stroke="{}" stroke-width="1.5"{dash}/>"#,
-                path.trim_end(),
-                se.color
-            );
+                chart.draw_series(run.iter().map(|&p| Circle::new(p, 3, se.color.filled())))?;
+                chart.draw_series(LineSeries::new(run, style))?;
+            }
         }
-        let ly = top + 12.0 + 16.0 * k as f64;
-        let lx = left + width + 14.0;
-        let dash = if se.dashed {
-            r#" stroke-dasharray="5,3""#
-        } else {
-            ""
-        };
-        let _ = writeln!(
-            s,
-            r#"<line x1="{lx:.1}" x2="{:.1}" y1="{ly:.1}" y2="{ly:.1}" stroke="{}" stroke-width="1.5"{dash}/><text x="{:.1}" y="{:.1}" font-size="11">{}</text>"#,
-            lx + 22.0,
-            se.color,
-            lx + 28.0,
-            ly + 4.0,
-            esc(&se.label)
-        );
     }
+    for (k, se) in series.iter().enumerate() {
+        let y = 22 + 16 * k as i32;
+        let style = se.color.stroke_width(2);
+        if se.dashed {
+            for x in [14, 24] {
+                legend.draw(&PathElement::new(vec![(x, y), (x + 6, y)], style))?;
+            }
+        } else {
+            legend.draw(&PathElement::new(vec![(14, y), (36, y)], style))?;
+        }
+        legend.draw_text(
+            &se.label,
+            &(FONT, 11)
+                .into_font()
+                .color(&BLACK)
+                .pos(Pos::new(HPos::Left, VPos::Center)),
+            (42, y),
+        )?;
+    }
+    area.present()?;
+    Ok(())
 }
 
 /// Checks, before any work starts, that `path` names an `.svg` file: the figure is SVG, and
@@ -429,13 +432,13 @@ mod tests {
         let series = vec![
             Series {
                 label: "post std".into(),
-                color: "#3b6fb6",
+                color: BLUE,
                 dashed: false,
                 values: (1..=12).map(|l| Some(10f64.powi(-l))).collect(),
             },
             Series {
                 label: "predicted <std>".into(),
-                color: "#d62728",
+                color: VERMILION,
                 dashed: true,
                 values: vec![None; 12],
             },

@@ -1,19 +1,19 @@
 //! The `initspec train --plot` figure: test accuracy against epoch, the mean over seeds as a
 //! line and the band from the lowest to the highest seed shaded, from epoch 0 (before any
-//! step). Plain SVG 1.1 with generic `sans-serif` text.
-
-use std::fmt::Write as _;
+//! step). Drawn with plotters' SVG backend, text in the generic `sans-serif` family.
 
 use initspec_nn::RunResult;
+use plotters::prelude::*;
 
-use crate::svg::esc;
+use crate::svg::BLUE;
 
-const WIDTH: f64 = 760.0;
-const HEIGHT: f64 = 440.0;
-const LEFT: f64 = 60.0;
-const RIGHT: f64 = 20.0;
-const TOP: f64 = 60.0;
-const BOTTOM: f64 = 50.0;
+const WIDTH: u32 = 760;
+const HEIGHT: u32 = 440;
+const LEFT: i32 = 60;
+const TOP: i32 = 50;
+const FONT: &str = "sans-serif";
+const GREY: RGBColor = RGBColor(68, 68, 68);
+const LIGHT: RGBColor = RGBColor(221, 221, 221);
 
 /// Characters of the title's first line (13 px bold sans-serif in the figure's width).
 const TITLE_CHARS: usize = 95;
@@ -57,89 +57,84 @@ pub fn curve(runs: &[RunResult], epochs: usize) -> Vec<(usize, f64, f64, f64)> {
         .collect()
 }
 
-/// The figure as SVG text.
+/// The figure as SVG text, drawn with plotters.
 pub fn learning_curves_svg(title: &str, runs: &[RunResult], epochs: usize) -> String {
+    let mut svg = String::new();
+    // Drawing into a String cannot fail for I/O; a plotters error would be a layout bug,
+    // and the figure is then what was drawn before it.
+    let _ = draw(&mut svg, title, runs, epochs);
+    svg
+}
+
+fn draw(
+    svg: &mut String,
+    title: &str,
+    runs: &[RunResult],
+    epochs: usize,
+) -> Result<(), Box<dyn std::error::Error>> {
     let points = curve(runs, epochs);
-    let (pw, ph) = (WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM);
-    let x = |e: usize| LEFT + pw * e as f64 / epochs.max(1) as f64;
-    let y = |a: f64| TOP + ph * (1.0 - a.clamp(0.0, 1.0));
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif">"#
-    );
-    let _ = writeln!(s, r#"<rect width="100%" height="100%" fill="white"/>"#);
+    let root = SVGBackend::with_string(svg, (WIDTH, HEIGHT)).into_drawing_area();
+    root.fill(&WHITE)?;
     let (first, second) = wrap(title, TITLE_CHARS);
-    let _ = writeln!(
-        s,
-        r#"<text x="{LEFT}" y="20" font-size="13" font-weight="bold">{}</text>"#,
-        esc(first)
-    );
-    let _ = writeln!(
-        s,
-        r##"<text x="{LEFT}" y="36" font-size="11" fill="#444">{}test accuracy: mean over {} seed(s), band from the lowest to the highest</text>"##,
+    root.draw_text(
+        first,
+        &(FONT, 13).into_font().style(FontStyle::Bold).color(&BLACK),
+        (LEFT, 8),
+    )?;
+    let subtitle = format!(
+        "{}test accuracy: mean over {} seed(s), band from the lowest to the highest",
         if second.is_empty() {
             String::new()
         } else {
-            format!("{}; ", esc(second))
+            format!("{second}; ")
         },
         runs.len()
     );
-    for tenth in 0..=10 {
-        let a = f64::from(tenth) / 10.0;
-        let _ = writeln!(
-            s,
-            r##"<line x1="{LEFT}" y1="{0:.1}" x2="{1:.1}" y2="{0:.1}" stroke="#ddd" stroke-width="0.7"/><text x="{2:.1}" y="{3:.1}" font-size="10" text-anchor="end">{a:.1}</text>"##,
-            y(a),
-            LEFT + pw,
-            LEFT - 6.0,
-            y(a) + 3.5
-        );
-    }
-    let step = (epochs / 10).max(1);
-    for e in (0..=epochs).step_by(step) {
-        let _ = writeln!(
-            s,
-            r#"<text x="{:.1}" y="{:.1}" font-size="10" text-anchor="middle">{e}</text>"#,
-            x(e),
-            TOP + ph + 16.0
-        );
-    }
-    let _ = writeln!(
-        s,
-        r#"<text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle">epoch</text>"#,
-        LEFT + pw / 2.0,
-        HEIGHT - 12.0
-    );
+    root.draw_text(&subtitle, &(FONT, 11).into_font().color(&GREY), (LEFT, 26))?;
+    let body = root.margin(TOP, 10, 0, 20);
+    let mut chart = ChartBuilder::on(&body)
+        .x_label_area_size(40)
+        .y_label_area_size(LEFT - 20)
+        .build_cartesian_2d(0f64..epochs.max(1) as f64, 0f64..1f64)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(LIGHT)
+        .x_desc("epoch")
+        .x_labels(11)
+        .y_labels(11)
+        .x_label_formatter(&|e| {
+            if e.fract() == 0.0 {
+                format!("{e}")
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|a| format!("{a:.1}"))
+        .label_style((FONT, 10))
+        .axis_desc_style((FONT, 11))
+        .draw()?;
     if !points.is_empty() {
-        let mut band = String::new();
-        for &(e, _, _, high) in &points {
-            let _ = write!(band, "{:.1},{:.1} ", x(e), y(high));
-        }
-        for &(e, _, low, _) in points.iter().rev() {
-            let _ = write!(band, "{:.1},{:.1} ", x(e), y(low));
-        }
-        let _ = writeln!(
-            s,
-            r##"<polygon points="{}" fill="#3b6fb6" fill-opacity="0.2" stroke="none"/>"##,
-            band.trim_end()
-        );
-        let line: Vec<String> = points
+        let band: Vec<(f64, f64)> = points
             .iter()
-            .map(|&(e, mean, _, _)| format!("{:.1},{:.1}", x(e), y(mean)))
+            .map(|&(e, _, _, high)| (e as f64, high.clamp(0.0, 1.0)))
+            .chain(
+                points
+                    .iter()
+                    .rev()
+                    .map(|&(e, _, low, _)| (e as f64, low.clamp(0.0, 1.0))),
+            )
             .collect();
-        let _ = writeln!(
-            s,
-            r##"<polyline points="{}" fill="none" stroke="#3b6fb6" stroke-width="2"/>"##,
-            line.join(" ")
-        );
+        chart.draw_series(std::iter::once(Polygon::new(band, BLUE.mix(0.2).filled())))?;
+        let mean: Vec<(f64, f64)> = points
+            .iter()
+            .map(|&(e, mean, _, _)| (e as f64, mean.clamp(0.0, 1.0)))
+            .collect();
+        chart.draw_series(LineSeries::new(mean, BLUE.stroke_width(2)))?;
     }
-    let _ = writeln!(
-        s,
-        r##"<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>"##
-    );
-    s.push_str("</svg>\n");
-    s
+    root.present()?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -179,7 +174,10 @@ mod tests {
         assert!((c[2].1 - 0.85).abs() < 1e-12);
         let svg = learning_curves_svg("t <&>", &runs, 2);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>\n"));
-        assert!(svg.contains("t &lt;&amp;&gt;") && svg.contains("<polygon"));
+        assert!(
+            svg.contains("t &lt;&amp;&gt;") && svg.contains("<polygon"),
+            "{svg}"
+        );
         assert_eq!(wrap("a, b, c", 4), ("a", "b, c"));
         assert_eq!(wrap("a, b", 10), ("a, b", ""));
     }
