@@ -3,7 +3,8 @@
 //! Tests that build real weight tensors with the Rust ML libraries (burn with its ndarray
 //! backend, candle with candle-nn) through their public APIs, and audit each against the law
 //! the library's documentation promises (docs/AUDITING.md §9, "The Rust ecosystem audited").
-//! Everything is in `tests/`; this library holds the one helper they share.
+//! Everything is in `tests/`; this library holds the helpers they share (with
+//! [`initspec_verify::assert_conforms`] for what must conform).
 
 use initspec::Layout;
 use initspec_verify::audit::Audit;
@@ -23,4 +24,20 @@ pub fn verdict<'a>(
 ) -> Result<(bool, Audit), ConformsError> {
     let audit = conforms(values, shape, scheme, layout)?;
     Ok((audit.verdict.pass, audit))
+}
+
+/// Panics unless `values` fail to conform to `scheme` at α = 10⁻⁶: a negative control, or a
+/// library's departure asserted as found (the test fails when the library changes).
+///
+/// # Panics
+/// When they conform, or when the scheme does not parse or apply to the shape.
+#[track_caller]
+pub fn assert_does_not_conform<'a>(
+    values: impl Into<Values<'a>>,
+    shape: &[usize],
+    scheme: &str,
+    layout: Layout,
+) {
+    let (pass, _) = verdict(values, shape, scheme, layout).expect("a scheme that applies");
+    assert!(!pass, "{scheme} unexpectedly conforms");
 }

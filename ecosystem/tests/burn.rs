@@ -7,7 +7,8 @@ use burn::nn::conv::Conv2dConfig;
 use burn::nn::{EmbeddingConfig, LinearConfig};
 use burn::tensor::{Device, Tensor};
 use initspec::Layout;
-use initspec_ecosystem::verdict;
+use initspec_ecosystem::assert_does_not_conform;
+use initspec_verify::assert_conforms;
 
 fn device() -> Device {
     let device = Device::default();
@@ -26,22 +27,6 @@ fn draw(init: &Initializer, shape: [usize; 2], fan_in: usize, fan_out: usize) ->
         init.init_with::<2, _>(shape, Some(fan_in), Some(fan_out), &device())
             .val(),
     )
-}
-
-#[track_caller]
-fn conforms(values: &[f32], shape: &[usize], scheme: &str, layout: Layout) {
-    let (pass, audit) = verdict(values, shape, scheme, layout).expect("valid claim");
-    assert!(
-        pass,
-        "{scheme}:\n{}",
-        initspec_verify::conforms::report(&audit)
-    );
-}
-
-#[track_caller]
-fn does_not_conform(values: &[f32], shape: &[usize], scheme: &str, layout: Layout) {
-    let (pass, _) = verdict(values, shape, scheme, layout).expect("valid claim");
-    assert!(!pass, "{scheme} unexpectedly conforms");
 }
 
 // burn's Linear weight is [d_input, d_output] (LinearLayout::Row): the in-out layout.
@@ -71,7 +56,7 @@ fn base_initializers_draw_their_laws() {
         ),
     ];
     for (init, scheme) in cases {
-        conforms(
+        assert_conforms(
             &draw(&init, SHAPE, FAN_IN, FAN_OUT),
             &SHAPE,
             scheme,
@@ -122,7 +107,7 @@ fn kaiming_and_xavier_follow_the_pytorch_formulas_with_burns_fans() {
     ];
     for (init, scheme) in cases {
         let w = draw(&init, SHAPE, FAN_IN, FAN_OUT);
-        conforms(&w, &SHAPE, scheme, Layout::InOut);
+        assert_conforms(&w, &SHAPE, scheme, Layout::InOut);
     }
     // Negative control: the fan-in and fan-out versions differ by 2× in variance here.
     let fan_out = draw(
@@ -134,7 +119,7 @@ fn kaiming_and_xavier_follow_the_pytorch_formulas_with_burns_fans() {
         FAN_IN,
         FAN_OUT,
     );
-    does_not_conform(
+    assert_does_not_conform(
         &fan_out,
         &SHAPE,
         "kaiming_normal(nonlinearity=relu)",
@@ -147,10 +132,10 @@ fn orthogonal_is_haar_as_pytorchs() {
     // burn follows torch.nn.init.orthogonal_: rows = dims[0], sign fixed by diag(R).
     let shape = [128usize, 256];
     let w = draw(&Initializer::Orthogonal { gain: 1.0 }, shape, 256, 128);
-    conforms(&w, &shape, "orthogonal", Layout::OutIn);
+    assert_conforms(&w, &shape, "orthogonal", Layout::OutIn);
     let tall = [256usize, 64];
     let w = draw(&Initializer::Orthogonal { gain: 2.0 }, tall, 64, 256);
-    conforms(&w, &tall, "orthogonal(gain=2)", Layout::OutIn);
+    assert_conforms(&w, &tall, "orthogonal(gain=2)", Layout::OutIn);
 }
 
 #[test]
@@ -160,7 +145,7 @@ fn layer_defaults_are_pytorchs() {
     // the bias is drawn by the same initializer with the weight's fan_in: U(±1/√d_input).
     let linear = LinearConfig::new(784, 256).init(&device);
     let w = values(linear.weight.val());
-    conforms(
+    assert_conforms(
         &w,
         &[784, 256],
         "kaiming_uniform(a=2.23606797749979)",
@@ -168,7 +153,7 @@ fn layer_defaults_are_pytorchs() {
     );
     let b = values(linear.bias.expect("bias by default").val());
     let bound = 1.0 / 784f64.sqrt();
-    conforms(
+    assert_conforms(
         &b,
         &[256],
         &format!("uniform(a={}, b={})", -bound, bound),
@@ -179,7 +164,7 @@ fn layer_defaults_are_pytorchs() {
         .with_groups(2)
         .init(&device);
     let w = values(conv.weight.val());
-    conforms(
+    assert_conforms(
         &w,
         &[64, 16, 3, 3],
         "kaiming_uniform(a=2.23606797749979)",
@@ -188,10 +173,10 @@ fn layer_defaults_are_pytorchs() {
     // Embedding: N(0, 1), as nn.Embedding.
     let embedding = EmbeddingConfig::new(1000, 128).init(&device);
     let w = values(embedding.weight.val());
-    conforms(&w, &[1000, 128], "normal(mean=0, std=1)", Layout::OutIn);
+    assert_conforms(&w, &[1000, 128], "normal(mean=0, std=1)", Layout::OutIn);
     // Negative control: the Linear default is not He.
     let linear = LinearConfig::new(784, 256).init(&device);
-    does_not_conform(
+    assert_does_not_conform(
         &values(linear.weight.val()),
         &[784, 256],
         "kaiming_uniform(nonlinearity=relu)",
@@ -227,17 +212,17 @@ fn lstm_default_is_xavier_normal_with_random_biases_not_pytorchs_uniform() {
         ] {
             let w = values(transform.weight.val());
             let shape = [fan_in, d_hidden];
-            conforms(&w, &shape, "xavier_normal", Layout::InOut);
-            does_not_conform(&w, &shape, &pytorch, Layout::InOut);
+            assert_conforms(&w, &shape, "xavier_normal", Layout::InOut);
+            assert_does_not_conform(&w, &shape, &pytorch, Layout::InOut);
             let b = values(transform.bias.as_ref().expect("bias").val());
             let std = (2.0 / (fan_in + d_hidden) as f64).sqrt();
-            conforms(
+            assert_conforms(
                 &b,
                 &[d_hidden],
                 &format!("normal(mean=0, std={std})"),
                 Layout::OutIn,
             );
-            does_not_conform(&b, &[d_hidden], &pytorch, Layout::OutIn);
+            assert_does_not_conform(&b, &[d_hidden], &pytorch, Layout::OutIn);
         }
     }
 }

@@ -25,7 +25,8 @@ use candle_nn::{
     LSTMConfig, VarBuilder, VarMap,
 };
 use initspec::Layout;
-use initspec_ecosystem::verdict;
+use initspec_ecosystem::{assert_does_not_conform, verdict};
+use initspec_verify::assert_conforms;
 
 /// The tensor's values in C order, widened to f32 (exact from f32, bf16 and f16), and its shape.
 fn values(tensor: &Tensor) -> (Vec<f32>, Vec<usize>) {
@@ -61,22 +62,6 @@ fn builder(varmap: &VarMap, dtype: DType) -> VarBuilder<'_> {
     VarBuilder::from_varmap(varmap, dtype, &Device::Cpu)
 }
 
-#[track_caller]
-fn conforms(values: &[f32], shape: &[usize], scheme: &str, layout: Layout) {
-    let (pass, audit) = verdict(values, shape, scheme, layout).expect("valid claim");
-    assert!(
-        pass,
-        "{scheme}:\n{}",
-        initspec_verify::conforms::report(&audit)
-    );
-}
-
-#[track_caller]
-fn does_not_conform(values: &[f32], shape: &[usize], scheme: &str, layout: Layout) {
-    let (pass, _) = verdict(values, shape, scheme, layout).expect("valid claim");
-    assert!(!pass, "{scheme} unexpectedly conforms");
-}
-
 /// PyTorch's `nn.Linear`/`nn.Conv*` default, `kaiming_uniform_(a=√5)`: U(±1/√fan_in).
 const PYTORCH_LAYER_DEFAULT: &str = "kaiming_uniform(a=2.23606797749979)";
 
@@ -107,7 +92,7 @@ fn base_initializers_draw_their_laws() {
         ),
     ];
     for (init, scheme) in cases {
-        conforms(&draw(init, &SHAPE), &SHAPE, scheme, Layout::OutIn);
+        assert_conforms(&draw(init, &SHAPE), &SHAPE, scheme, Layout::OutIn);
     }
     // Negative control: a normal with the uniform's variance is not the uniform.
     let w = draw(
@@ -117,7 +102,7 @@ fn base_initializers_draw_their_laws() {
         },
         &SHAPE,
     );
-    does_not_conform(&w, &SHAPE, "uniform(a=-0.3, b=0.7)", Layout::OutIn);
+    assert_does_not_conform(&w, &SHAPE, "uniform(a=-0.3, b=0.7)", Layout::OutIn);
 }
 
 #[test]
@@ -158,18 +143,18 @@ fn kaiming_follows_pytorchs_formula_and_gains() {
         ),
     ];
     for (init, scheme) in cases {
-        conforms(&draw(init, &SHAPE), &SHAPE, scheme, Layout::OutIn);
+        assert_conforms(&draw(init, &SHAPE), &SHAPE, scheme, Layout::OutIn);
     }
     // A conv kernel [out, in, k, k]: fans include the receptive field, as PyTorch's.
     let kernel = [128usize, 64, 3, 3];
-    conforms(
+    assert_conforms(
         &draw(DEFAULT_KAIMING_NORMAL, &kernel),
         &kernel,
         "kaiming_normal(nonlinearity=relu)",
         Layout::OutIn,
     );
     let w = draw(kaiming(Normal, FanOut, NonLinearity::ReLU), &kernel);
-    conforms(
+    assert_conforms(
         &w,
         &kernel,
         "kaiming_normal(nonlinearity=relu, mode=fan_out)",
@@ -177,7 +162,7 @@ fn kaiming_follows_pytorchs_formula_and_gains() {
     );
     // Negative control: fan_out (256) and fan_in (512) differ by 2× in variance here.
     let fan_out = draw(kaiming(Normal, FanOut, NonLinearity::ReLU), &SHAPE);
-    does_not_conform(
+    assert_does_not_conform(
         &fan_out,
         &SHAPE,
         "kaiming_normal(nonlinearity=relu)",
@@ -193,16 +178,16 @@ fn linear_draws_he_normal_not_pytorchs_default() {
     assert_eq!(shape, [256, 784]);
     // Finding: N(0, 2/fan_in) (DEFAULT_KAIMING_NORMAL), 6× the variance of nn.Linear's
     // U(±1/√fan_in), whose variance is 1/(3·fan_in).
-    conforms(
+    assert_conforms(
         &w,
         &shape,
         "kaiming_normal(nonlinearity=relu)",
         Layout::OutIn,
     );
-    does_not_conform(&w, &shape, PYTORCH_LAYER_DEFAULT, Layout::OutIn);
+    assert_does_not_conform(&w, &shape, PYTORCH_LAYER_DEFAULT, Layout::OutIn);
     // The bias is PyTorch's: U(±1/√in).
     let (b, shape) = var(&varmap, "fc.bias");
-    conforms(
+    assert_conforms(
         &b,
         &shape,
         &symmetric_uniform(1.0 / 784f64.sqrt()),
@@ -310,8 +295,7 @@ fn half_precision_normals_are_rounded_twice() {
         .iter()
         .map(|&z| half::bf16::from_f64(sigma * f64::from(z)))
         .collect();
-    let (pass, audit) = verdict(&once, &[256, 784], scheme, Layout::OutIn).expect("valid claim");
-    assert!(pass, "{}", initspec_verify::conforms::report(&audit));
+    assert_conforms(&once, &[256, 784], scheme, Layout::OutIn);
 }
 
 #[test]
@@ -325,23 +309,23 @@ fn convolutions_draw_he_normal_and_their_biases_ignore_the_kernel() {
     candle_nn::conv2d(32, 2048, 3, cfg, builder(&varmap, DType::F32).pp("conv")).expect("conv2d");
     let (w, shape) = var(&varmap, "conv.weight");
     assert_eq!(shape, [2048, 16, 3, 3]);
-    conforms(
+    assert_conforms(
         &w,
         &shape,
         "kaiming_normal(nonlinearity=relu)",
         Layout::OutIn,
     );
-    does_not_conform(&w, &shape, PYTORCH_LAYER_DEFAULT, Layout::OutIn);
+    assert_does_not_conform(&w, &shape, PYTORCH_LAYER_DEFAULT, Layout::OutIn);
     // Finding: the bias bound is 1/√in_channels; PyTorch's nn.Conv2d uses 1/√fan_in with
     // fan_in = in/groups·k² = 144, a bound √(144/32) = 2.1× narrower.
     let (b, shape) = var(&varmap, "conv.bias");
-    conforms(
+    assert_conforms(
         &b,
         &shape,
         &symmetric_uniform(1.0 / 32f64.sqrt()),
         Layout::OutIn,
     );
-    does_not_conform(
+    assert_does_not_conform(
         &b,
         &shape,
         &symmetric_uniform(1.0 / 144f64.sqrt()),
@@ -359,20 +343,20 @@ fn convolutions_draw_he_normal_and_their_biases_ignore_the_kernel() {
     )
     .expect("conv1d");
     let (w, shape) = var(&varmap, "c1.weight");
-    conforms(
+    assert_conforms(
         &w,
         &shape,
         "kaiming_normal(nonlinearity=relu)",
         Layout::OutIn,
     );
     let (b, shape) = var(&varmap, "c1.bias");
-    conforms(
+    assert_conforms(
         &b,
         &shape,
         &symmetric_uniform(1.0 / 64f64.sqrt()),
         Layout::OutIn,
     );
-    does_not_conform(
+    assert_does_not_conform(
         &b,
         &shape,
         &symmetric_uniform(1.0 / 320f64.sqrt()),
@@ -390,9 +374,9 @@ fn transposed_convolutions_are_pytorchs_without_groups() {
         .expect("conv_transpose2d");
     let (w, shape) = var(&varmap, "up.weight");
     assert_eq!(shape, [256, 64, 3, 3]);
-    conforms(&w, &shape, PYTORCH_LAYER_DEFAULT, Layout::OutIn);
+    assert_conforms(&w, &shape, PYTORCH_LAYER_DEFAULT, Layout::OutIn);
     let (b, shape) = var(&varmap, "up.bias");
-    conforms(
+    assert_conforms(
         &b,
         &shape,
         &symmetric_uniform(1.0 / 576f64.sqrt()),
@@ -410,13 +394,13 @@ fn transposed_convolutions_are_pytorchs_without_groups() {
         .expect("conv_transpose1d");
     let (w, shape) = var(&varmap, "up1.weight");
     assert_eq!(shape, [1024, 64, 4]);
-    conforms(
+    assert_conforms(
         &w,
         &shape,
         &symmetric_uniform(1.0 / 1024f64.sqrt()),
         Layout::OutIn,
     );
-    does_not_conform(&w, &shape, PYTORCH_LAYER_DEFAULT, Layout::OutIn);
+    assert_does_not_conform(&w, &shape, PYTORCH_LAYER_DEFAULT, Layout::OutIn);
 }
 
 #[test]
@@ -427,8 +411,8 @@ fn embedding_and_normalization_layers_are_pytorchs() {
     candle_nn::layer_norm(4096, 1e-5, vb.pp("ln")).expect("layer_norm");
     candle_nn::batch_norm(4096, 1e-5, vb.pp("bn")).expect("batch_norm");
     let (w, shape) = var(&varmap, "emb.weight");
-    conforms(&w, &shape, "normal(mean=0, std=1)", Layout::OutIn);
-    does_not_conform(&w, &shape, "normal(mean=0, std=0.02)", Layout::OutIn);
+    assert_conforms(&w, &shape, "normal(mean=0, std=1)", Layout::OutIn);
+    assert_does_not_conform(&w, &shape, "normal(mean=0, std=0.02)", Layout::OutIn);
     for (name, scheme) in [
         ("ln.weight", "ones"),
         ("ln.bias", "zeros"),
@@ -438,7 +422,7 @@ fn embedding_and_normalization_layers_are_pytorchs() {
         ("bn.running_var", "ones"),
     ] {
         let (v, shape) = var(&varmap, name);
-        conforms(&v, &shape, scheme, Layout::OutIn);
+        assert_conforms(&v, &shape, scheme, Layout::OutIn);
     }
 }
 
@@ -457,26 +441,26 @@ fn recurrent_layers_draw_he_uniform_not_pytorchs_uniform() {
         // variance here; the biases are zeros.
         let (w_ih, shape) = var(&varmap, &format!("{layer}.weight_ih_l0"));
         assert_eq!(shape, [gates * hidden, input]);
-        conforms(
+        assert_conforms(
             &w_ih,
             &shape,
             "kaiming_uniform(nonlinearity=relu)",
             Layout::OutIn,
         );
-        does_not_conform(&w_ih, &shape, &pytorch, Layout::OutIn);
+        assert_does_not_conform(&w_ih, &shape, &pytorch, Layout::OutIn);
         let (w_hh, shape) = var(&varmap, &format!("{layer}.weight_hh_l0"));
         assert_eq!(shape, [gates * hidden, hidden]);
-        conforms(
+        assert_conforms(
             &w_hh,
             &shape,
             "kaiming_uniform(nonlinearity=relu)",
             Layout::OutIn,
         );
-        does_not_conform(&w_hh, &shape, &pytorch, Layout::OutIn);
+        assert_does_not_conform(&w_hh, &shape, &pytorch, Layout::OutIn);
         for bias in ["bias_ih_l0", "bias_hh_l0"] {
             let (b, shape) = var(&varmap, &format!("{layer}.{bias}"));
-            conforms(&b, &shape, "zeros", Layout::OutIn);
-            does_not_conform(&b, &shape, &pytorch, Layout::OutIn);
+            assert_conforms(&b, &shape, "zeros", Layout::OutIn);
+            assert_does_not_conform(&b, &shape, &pytorch, Layout::OutIn);
         }
     }
 }

@@ -26,7 +26,7 @@ use initspec::Law;
 use initspec_verify::check::Check;
 use initspec_verify::sample::Values;
 use initspec_verify::storage::Storage;
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
 use crate::svg::short;
@@ -392,15 +392,7 @@ fn draw_histogram(
                 }),
         )?;
     }
-    drew(
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font((FONT, 12))
-            .draw(),
-    )
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 fn draw_qq(
@@ -506,15 +498,7 @@ fn draw_qq(
                     .legend(|(x, y)| Circle::new((x + 7, y), 3, BLUE.filled()))
             }),
     )?;
-    drew(
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font((FONT, 12))
-            .draw(),
-    )
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
 /// The third panel: the structure the failed check `check` found.
@@ -666,15 +650,7 @@ fn draw_structure(
                 }),
         )?;
     }
-    drew(
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .label_font((FONT, 12))
-            .draw(),
-    )
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 /// The count in "(≤ 361.076 expected)" of the `atoms` check's detail.
@@ -682,6 +658,22 @@ fn expected_at_most(detail: &str) -> Option<f64> {
     let start = detail.find("(≤ ")? + "(≤ ".len();
     let end = start + detail[start..].find(" expected")?;
     detail[start..end].parse().ok()
+}
+
+/// The legend of `chart`'s labelled series, in the corner `position`.
+fn draw_legend<'a, 'b: 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
+    position: SeriesLabelPosition,
+) -> anyhow::Result<()> {
+    drew(
+        chart
+            .configure_series_labels()
+            .position(position)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .label_font((FONT, 12))
+            .draw(),
+    )
 }
 
 /// The [rows, columns] view the row and column checks use: [shape[0], rest].
