@@ -26,6 +26,7 @@ use initspec::Law;
 use initspec_verify::check::Check;
 use initspec_verify::sample::Values;
 use initspec_verify::storage::Storage;
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 
@@ -356,18 +357,7 @@ fn draw_histogram(
             .y_label_area_size(62)
             .build_cartesian_2d(lo..hi, 0.0..top),
     )?;
-    drew(
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_desc("value")
-            .y_desc("density")
-            .x_labels(6)
-            .y_labels(6)
-            .x_label_formatter(&|v| short(*v))
-            .y_label_formatter(&|v| short(*v))
-            .draw(),
-    )?;
+    draw_axes(&mut chart, "value", "density", false)?;
     drew(
         chart
             .draw_series(
@@ -454,16 +444,11 @@ fn draw_qq(
             .y_label_area_size(62)
             .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi),
     )?;
-    drew(
-        chart
-            .configure_mesh()
-            .x_desc("quantile of the law")
-            .y_desc("value (order statistic)")
-            .x_labels(6)
-            .y_labels(6)
-            .x_label_formatter(&|v| short(*v))
-            .y_label_formatter(&|v| short(*v))
-            .draw(),
+    draw_axes(
+        &mut chart,
+        "quantile of the law",
+        "value (order statistic)",
+        true,
     )?;
     let in_view = |&(x, y): &(f64, f64)| x.is_finite() && y.is_finite();
     let band: Vec<(f64, f64)> = upper
@@ -660,6 +645,33 @@ fn expected_at_most(detail: &str) -> Option<f64> {
     detail[start..end].parse().ok()
 }
 
+/// A real-valued chart.
+type RealChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The axes of a real-valued chart: their descriptions, six ticks each with short labels,
+/// and grid lines (none across x when `x_mesh` is false).
+fn draw_axes(
+    chart: &mut RealChart<'_, '_>,
+    x_desc: &str,
+    y_desc: &str,
+    x_mesh: bool,
+) -> anyhow::Result<()> {
+    let mut mesh = chart.configure_mesh();
+    if !x_mesh {
+        mesh.disable_x_mesh();
+    }
+    drew(
+        mesh.x_desc(x_desc)
+            .y_desc(y_desc)
+            .x_labels(6)
+            .y_labels(6)
+            .x_label_formatter(&|v| short(*v))
+            .y_label_formatter(&|v| short(*v))
+            .draw(),
+    )
+}
+
 /// The legend of `chart`'s labelled series, in the corner `position`.
 fn draw_legend<'a, 'b: 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, CT>,
@@ -725,17 +737,7 @@ fn scatter(
             .y_label_area_size(62)
             .build_cartesian_2d(lo..hi, lo..hi),
     )?;
-    drew(
-        chart
-            .configure_mesh()
-            .x_desc(x_desc)
-            .y_desc(y_desc)
-            .x_labels(6)
-            .y_labels(6)
-            .x_label_formatter(&|v| short(*v))
-            .y_label_formatter(&|v| short(*v))
-            .draw(),
-    )?;
+    draw_axes(&mut chart, x_desc, y_desc, true)?;
     let shown = one_per_pixel(&chart, pairs);
     drew(
         chart.draw_series(
@@ -749,14 +751,7 @@ fn scatter(
 
 /// The points that land on distinct pixels (the first of each): points drawn on top of each
 /// other add bytes to the SVG and nothing to the picture.
-fn one_per_pixel(
-    chart: &ChartContext<
-        '_,
-        SVGBackend<'_>,
-        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
-    >,
-    points: &[(f64, f64)],
-) -> Vec<(f64, f64)> {
+fn one_per_pixel(chart: &RealChart<'_, '_>, points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     let mut seen = std::collections::HashSet::new();
     points
         .iter()
