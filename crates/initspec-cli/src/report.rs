@@ -303,10 +303,15 @@ pub fn html(page: &Page) -> String {
 
 /// The command line as typed, each argument quoted for a POSIX shell when it needs it.
 pub fn command_line() -> String {
-    std::env::args()
+    // args_os: an argument that is not UTF-8 is shown lossily rather than panicking.
+    std::env::args_os()
         .enumerate()
         .map(|(i, a)| {
-            let a = if i == 0 { "initspec".to_string() } else { a };
+            let a = if i == 0 {
+                "initspec".to_string()
+            } else {
+                a.to_string_lossy().into_owned()
+            };
             let plain = !a.is_empty()
                 && a.chars()
                     .all(|c| c.is_ascii_alphanumeric() || "-_./=:,@+%".contains(c));
