@@ -15,7 +15,11 @@
 //! - `ziggurat_permute_fast_path` (AVX-512 only): the fast path with the 128-entry tables
 //!   held in registers and read by `vpermt2ps`/`vpermt2d` (four 32-entry lookups and three
 //!   blends per table) instead of gathers. This needs `std::arch` intrinsics, hence the
-//!   `unsafe` below: test code only, the library's one `unsafe` module stays `dispatch`.
+//!   `unsafe` below: test code only, the library's one `unsafe` module stays `dispatch`;
+//! - `ziggurat_permute_complete` (AVX-512 only): the whole sampler, that fast path and then,
+//!   for each rejected element, the slow path ([`ziggurat_slow`]) on Philox counters reserved
+//!   for that element. The test also prints its mean, variance and tail share, to show it is
+//!   a normal sampler and not only a timing loop.
 //!
 //! Run with the instruction set of the machine, as the dispatched kernels run:
 //!
@@ -72,9 +76,9 @@ fn box_muller_with(ln: impl Fn(f32) -> f32, w0: u32, w1: u32) -> (f32, f32) {
 }
 
 /// The 128-layer ziggurat tables for N(0, 1) (Marsaglia and Tsang 2000, `zigset`):
-/// `k[i]` the acceptance bound on |hz| and `w[i]` the scale of layer i, for hz a signed
-/// 32-bit word.
-fn ziggurat_tables() -> ([u32; 128], [f32; 128]) {
+/// `k[i]` the acceptance bound on |hz|, `w[i]` the scale of layer i, for hz a signed 32-bit
+/// word, and `f[i]` = exp(−x_i²/2) at the layer's edge (for the wedge test).
+fn ziggurat_tables() -> ([u32; 128], [f32; 128], [f32; 128]) {
     let m1 = 2_147_483_648.0f64;
     let mut dn = 3.442_619_855_899f64;
     let mut tn = dn;
@@ -82,6 +86,9 @@ fn ziggurat_tables() -> ([u32; 128], [f32; 128]) {
     let q = vn / (-0.5 * dn * dn).exp();
     let mut k = [0u32; 128];
     let mut w = [0f32; 128];
+    let mut f = [0f32; 128];
+    f[0] = 1.0;
+    f[127] = (-0.5 * dn * dn).exp() as f32;
     k[0] = (dn / q * m1) as u32;
     k[1] = 0;
     w[0] = (q / m1) as f32;
@@ -90,10 +97,48 @@ fn ziggurat_tables() -> ([u32; 128], [f32; 128]) {
         dn = (-2.0 * (vn / dn + (-0.5 * dn * dn).exp()).ln()).sqrt();
         k[i + 1] = (dn / tn * m1) as u32;
         tn = dn;
+        f[i] = (-0.5 * dn * dn).exp() as f32;
         w[i] = (dn / m1) as f32;
     }
-    (k, w)
+    (k, w, f)
 }
+
+/// The ziggurat's slow path for one element whose fast path rejected `(hz, iz)` (Marsaglia
+/// and Tsang's `nfix`): the wedge test, or Marsaglia's tail method beyond r for layer 0, and
+/// on rejection a fresh attempt, every random word taken from a Philox stream of its own
+/// (a second key; the counter holds `tag`, which names the element, and the attempt), so
+/// the value still depends only on the element. Uses the platform `exp`/`ln`: a shipped
+/// kernel would need branch-free ones of the same cost.
+fn ziggurat_slow(tables: &ZigguratTables, tag: [u32; 2], mut hz: i32, mut iz: usize) -> f32 {
+    const R: f32 = 3.442_62;
+    let key = [0x9e37_79b9, 0x7f4a_7c15];
+    let (k, w, f) = tables;
+    for attempt in 0u32.. {
+        let words = crate::philox::philox4x32_10([tag[0], tag[1], attempt, 0x7a16_0000], key);
+        let unit = |v: u32| ((v >> 8) as f32 + 0.5) * (1.0 / 16_777_216.0);
+        if iz == 0 {
+            let x = -unit(words[0]).ln() / R;
+            let y = -unit(words[1]).ln();
+            if y + y >= x * x {
+                return if hz > 0 { R + x } else { -R - x };
+            }
+        } else {
+            let x = hz as f32 * w[iz];
+            if f[iz] + unit(words[0]) * (f[iz - 1] - f[iz]) < (-0.5 * x * x).exp() {
+                return x;
+            }
+        }
+        hz = words[2] as i32;
+        iz = (words[2] & 127) as usize;
+        if hz.unsigned_abs() < k[iz] {
+            return hz as f32 * w[iz];
+        }
+    }
+    unreachable!("2³² attempts")
+}
+
+/// The tables of [`ziggurat_tables`].
+type ZigguratTables = ([u32; 128], [f32; 128], [f32; 128]);
 
 /// One variant: maps a tile's words to its elements.
 type Variant<'a> = Box<dyn Fn(&[[u32; BLOCKS]; 4], &mut [f32; TILE]) + 'a>;
@@ -114,7 +159,8 @@ fn normal_variants() {
         below_b: 1.0f32.next_down(),
         stream: false,
     };
-    let (zk, zw) = ziggurat_tables();
+    let tables = ziggurat_tables();
+    let (zk, zw, _) = tables;
     let variants: Vec<(&str, Variant)> = vec![
         (
             "philox",
@@ -199,6 +245,21 @@ fn normal_variants() {
                 "ziggurat_permute_fast_path",
                 Box::new(move |words, out| permute::ziggurat_fast_path(&zk, &zw, words, out)),
             ));
+            // The whole sampler: the fast path, then the slow path for each rejected element
+            // (a 0 written for a nonzero word), one element at a time.
+            variants.push((
+                "ziggurat_permute_complete",
+                Box::new(move |words, out| {
+                    permute::ziggurat_fast_path(&zk, &zw, words, out);
+                    for (i, value) in out.iter_mut().enumerate() {
+                        let word = words[i % 4][i / 4];
+                        if *value == 0.0 && word != 0 {
+                            let (hz, iz) = (word as i32, (word & 127) as usize);
+                            *value = ziggurat_slow(&tables, [i as u32, word], hz, iz);
+                        }
+                    }
+                }),
+            ));
         }
         variants
     };
@@ -222,6 +283,30 @@ fn normal_variants() {
         worst.0, worst.1, worst_cephes.0, worst_cephes.1
     );
 
+    // The complete ziggurat is a normal sampler: its moments over 2¹⁹ values.
+    if let Some((_, complete)) = variants
+        .iter()
+        .find(|(n, _)| *n == "ziggurat_permute_complete")
+    {
+        let mut tile = [0f32; TILE];
+        let (mut sum, mut sum2, mut beyond3, mut n) = (0f64, 0f64, 0u64, 0u64);
+        for t in 0..4096u64 {
+            complete(&tile_words(key, t), &mut tile);
+            for &x in &tile {
+                let x = f64::from(x);
+                sum += x;
+                sum2 += x * x;
+                beyond3 += u64::from(x.abs() > 3.0);
+                n += 1;
+            }
+        }
+        let mean = sum / n as f64;
+        println!(
+            "complete ziggurat over {n} values: mean {mean:.4}, variance {:.4}, P(|x| > 3) {:.5} (N(0, 1): 0.00270)",
+            sum2 / n as f64 - mean * mean,
+            beyond3 as f64 / n as f64
+        );
+    }
     // How often the fast path rejects (the slow path's share), over 2²⁰ words.
     let rejected = (0..1u64 << 18)
         .flat_map(|t| tile_words(key, t).into_iter().flatten().take(4))
