@@ -349,14 +349,7 @@ fn draw_histogram(
     } else {
         "histogram".to_string()
     };
-    let mut chart = drew(
-        ChartBuilder::on(area)
-            .caption(caption, (FONT, 15))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(62)
-            .build_cartesian_2d(lo..hi, 0.0..top),
-    )?;
+    let mut chart = real_chart(area, caption, lo..hi, 0.0..top)?;
     draw_axes(&mut chart, "value", "density", false)?;
     drew(
         chart
@@ -436,14 +429,7 @@ fn draw_qq(
         (a - w, b + w)
     };
     let ((x_lo, x_hi), (y_lo, y_hi)) = (pad(x_lo, x_hi), pad(y_lo, y_hi));
-    let mut chart = drew(
-        ChartBuilder::on(area)
-            .caption("Q–Q against the law", (FONT, 15))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(62)
-            .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi),
-    )?;
+    let mut chart = real_chart(area, "Q–Q against the law", x_lo..x_hi, y_lo..y_hi)?;
     draw_axes(
         &mut chart,
         "quantile of the law",
@@ -649,6 +635,23 @@ fn expected_at_most(detail: &str) -> Option<f64> {
 type RealChart<'a, 'b> =
     ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
+/// A real-valued chart on `area` with the figures' caption, margin and label areas.
+fn real_chart<'a, 'b>(
+    area: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    caption: impl AsRef<str>,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> anyhow::Result<RealChart<'a, 'b>> {
+    drew(
+        ChartBuilder::on(area)
+            .caption(caption, (FONT, 15))
+            .margin(12)
+            .x_label_area_size(42)
+            .y_label_area_size(62)
+            .build_cartesian_2d(x, y),
+    )
+}
+
 /// The axes of a real-valued chart: their descriptions, six ticks each with short labels,
 /// and grid lines (none across x when `x_mesh` is false).
 fn draw_axes(
@@ -729,14 +732,7 @@ fn scatter(
         });
     let pad = if hi > lo { 0.05 * (hi - lo) } else { 1.0 };
     let (lo, hi) = (lo - pad, hi + pad);
-    let mut chart = drew(
-        ChartBuilder::on(area)
-            .caption(caption, (FONT, 15))
-            .margin(12)
-            .x_label_area_size(42)
-            .y_label_area_size(62)
-            .build_cartesian_2d(lo..hi, lo..hi),
-    )?;
+    let mut chart = real_chart(area, caption, lo..hi, lo..hi)?;
     draw_axes(&mut chart, x_desc, y_desc, true)?;
     let shown = one_per_pixel(&chart, pairs);
     drew(

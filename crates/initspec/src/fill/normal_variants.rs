@@ -31,7 +31,7 @@
 //! The results and the decision are in docs/PERFORMANCE.md, "Cheaper normals: what was tried".
 
 use super::math::{cos_sin_word_f32, ln_f32};
-use super::single::{BLOCKS, Normal, TILE, Uniform, WordsKernel, tile_words};
+use super::single::{BLOCKS, Normal, TILE, Uniform, WordsKernel, interleave, tile_words};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -192,11 +192,7 @@ fn normal_variants() {
                     v[2][j] = normal.mean + normal.std * z2;
                     v[3][j] = normal.mean + normal.std * z3;
                 }
-                for j in 0..BLOCKS {
-                    for k in 0..4 {
-                        out[4 * j + k] = v[k][j];
-                    }
-                }
+                interleave(&v, out);
             }),
         ),
         (
@@ -211,11 +207,7 @@ fn normal_variants() {
                         v[k][j] = if hz.unsigned_abs() < zk[iz] { x } else { 0.0 };
                     }
                 }
-                for j in 0..BLOCKS {
-                    for k in 0..4 {
-                        out[4 * j + k] = v[k][j];
-                    }
-                }
+                interleave(&v, out);
             }),
         ),
         (
@@ -229,11 +221,7 @@ fn normal_variants() {
                         v[k][j] = if hz.unsigned_abs() < zk[5] { x } else { 0.0 };
                     }
                 }
-                for j in 0..BLOCKS {
-                    for k in 0..4 {
-                        out[4 * j + k] = v[k][j];
-                    }
-                }
+                interleave(&v, out);
             }),
         ),
     ];
@@ -357,7 +345,7 @@ fn normal_variants() {
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod permute {
-    use super::{BLOCKS, TILE};
+    use super::{BLOCKS, TILE, interleave};
     use std::arch::x86_64::*;
 
     /// The fast path of one tile: value `hz·w[i]` where `|hz| < k[i]`, else 0.
@@ -422,11 +410,7 @@ mod permute {
                     _mm512_storeu_ps(v[lane].as_mut_ptr().add(16 * half), value);
                 }
             }
-            for j in 0..BLOCKS {
-                for lane in 0..4 {
-                    out[4 * j + lane] = v[lane][j];
-                }
-            }
+            interleave(&v, out);
         }
     }
 }

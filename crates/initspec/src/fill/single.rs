@@ -146,7 +146,7 @@ const STREAM_MIN_TILES: usize = 256;
 
 /// Writes the per-word arrays in element order: `out[4j + k] = v[k][j]`.
 #[inline(always)]
-fn interleave(v: &[[f32; BLOCKS]; 4], out: &mut [f32; TILE]) {
+pub(super) fn interleave(v: &[[f32; BLOCKS]; 4], out: &mut [f32; TILE]) {
     for j in 0..BLOCKS {
         out[4 * j] = v[0][j];
         out[4 * j + 1] = v[1][j];
